@@ -1,0 +1,181 @@
+/**
+ * @module The batched usage writer (UsageSink). `record()` only queues; a timer flushes at least every
+ * `flushMs` (≤ 1 s), sooner when a batch fills. One flush = one transaction: usage_events (multi-row),
+ * usage_daily upserts, `api_keys.credits_pico` debits and `last_used_at` (insertUsageBatch). Inside that
+ * transaction, before commit, the limiter's CreditLedger is told what was debited, so its balances stay
+ * exact (see limits/credits.ts). A failed flush keeps its batch (same batch id) and is retried with
+ * backoff; flushes never overlap; `close()` flushes everything. The queue is bounded: past `maxQueue`
+ * records are dropped and counted through `onDropped` (a store down for minutes), never silently.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../../db/client.js';
+import { insertUsageBatch } from '../../db/queries/usage.js';
+import { silentLogger, type Logger } from '../../lib/log.js';
+import type { CreditLedger } from '../limits/types.js';
+import type { UsageRecord, UsageSink } from './types.js';
+
+export interface UsageWriterOptions {
+  /** Flush interval; at most 1,000 ms. Default 250. */
+  flushMs?: number;
+  /** Records per transaction. Default 500. */
+  maxBatch?: number;
+  /** Records held at most (queued + in the failing batch). Default 100,000. */
+  maxQueue?: number;
+  log?: Logger;
+  /** The limiter, whose credit balances follow the debits (Limiter implements CreditLedger). */
+  credits?: CreditLedger;
+  /** After each committed flush. */
+  onFlush?: (info: { records: number; keys: number; ms: number }) => void;
+  /** Records that could not be queued (the queue was full). */
+  onDropped?: (n: number) => void;
+  /** Attempts of the final flush in close(). Default 5. */
+  closeAttempts?: number;
+}
+
+interface Batch {
+  id: string;
+  records: UsageRecord[];
+  refresh: string[];
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): UsageSink {
+  const flushMs = Math.min(1_000, Math.max(10, opts.flushMs ?? 250));
+  const maxBatch = Math.max(1, opts.maxBatch ?? 500);
+  const maxQueue = Math.max(maxBatch, opts.maxQueue ?? 100_000);
+  const log = opts.log ?? silentLogger;
+  const credits = opts.credits;
+  let queue: UsageRecord[] = [];
+  let batch: Batch | null = null;
+  const refreshIds = new Set<string>();
+  let running: Promise<void> | null = null;
+  let failures = 0;
+  let retryAt = 0;
+  let closed = false;
+  let dropped = 0;
+  let soon: NodeJS.Immediate | null = null;
+
+  const depth = (): number => queue.length + (batch?.records.length ?? 0);
+
+  function pullRefreshes(): void {
+    if (credits) for (const id of credits.takeCreditRefreshes()) refreshIds.add(id);
+  }
+
+  async function flushOne(): Promise<void> {
+    if (!batch) {
+      const records = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
+      batch = { id: randomUUID(), records, refresh: [...refreshIds] };
+      refreshIds.clear();
+    } else if (refreshIds.size > 0) {
+      batch.refresh = [...new Set([...batch.refresh, ...refreshIds])];
+      refreshIds.clear();
+    }
+    const b = batch;
+    const t0 = Date.now();
+    let keys = 0;
+    await store.db.transaction(async (tx) => {
+      const debits = await insertUsageBatch(tx, b.records, b.refresh);
+      keys = debits.length;
+      if (credits && debits.length > 0) await credits.persisted(b.id, debits);
+    });
+    batch = null;
+    opts.onFlush?.({ records: b.records.length, keys, ms: Date.now() - t0 });
+  }
+
+  /** Writes until nothing is queued; one run at a time (callers share it). */
+  function drain(): Promise<void> {
+    running ??= (async () => {
+      try {
+        pullRefreshes();
+        while (queue.length > 0 || batch !== null || refreshIds.size > 0) {
+          try {
+            await flushOne();
+            failures = 0;
+          } catch (err) {
+            failures++;
+            retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, flushMs * 2 ** failures);
+            log.warn('usage flush failed; the batch is kept and retried', {
+              records: batch?.records.length ?? 0,
+              queued: queue.length,
+              attempt: failures,
+              error: err instanceof Error ? err.message : String(err),
+            });
+            throw err;
+          }
+        }
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  }
+
+  function tick(): void {
+    if (running || Date.now() < retryAt) return;
+    drain().catch(() => {}); // logged in drain; retried on a later tick
+  }
+
+  const timer = setInterval(tick, flushMs);
+  timer.unref();
+
+  function drop(n: number): void {
+    dropped += n;
+    opts.onDropped?.(n);
+    if (dropped === n || dropped % 1000 === 0) {
+      log.error('usage queue full: records dropped', { dropped_total: dropped, queued: depth(), max_queue: maxQueue });
+    }
+  }
+
+  return {
+    record(r: UsageRecord): void {
+      if (closed) {
+        log.error('usage record after close: dropped', { request_id: r.requestId });
+        drop(1);
+        return;
+      }
+      if (depth() >= maxQueue) {
+        drop(1);
+        return;
+      }
+      queue.push(r);
+      if (queue.length >= maxBatch && !running && !soon && Date.now() >= retryAt) {
+        soon = setImmediate(() => {
+          soon = null;
+          tick();
+        });
+      }
+    },
+
+    async flush(): Promise<void> {
+      if (running) await running.catch(() => {});
+      await drain();
+    },
+
+    async close(): Promise<void> {
+      clearInterval(timer);
+      if (soon) clearImmediate(soon);
+      const attempts = Math.max(1, opts.closeAttempts ?? 5);
+      try {
+        for (let i = 1; ; i++) {
+          try {
+            if (running) await running.catch(() => {});
+            await drain();
+            return;
+          } catch (err) {
+            if (i >= attempts) throw err;
+            await new Promise((res) => setTimeout(res, Math.min(MAX_BACKOFF_MS, 100 * 2 ** i)));
+          }
+        }
+      } catch (err) {
+        log.error('usage not written at shutdown', { records: depth(), error: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        closed = true;
+      }
+    },
+
+    depth,
+  };
+}
