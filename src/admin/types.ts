@@ -143,6 +143,17 @@ export interface ModelAddInput {
   weight?: number;
 }
 
+/** `lw models add`: `added` says whether a new model was created or a deployment joined an existing one. */
+export interface ModelAdded extends ModelView {
+  added: 'model' | 'deployment';
+}
+
+export interface ProviderRemoved {
+  removed: string;
+  /** Models that lost their last deployment with this provider (still listed, no longer routable). */
+  orphaned_models: string[];
+}
+
 export interface UsageQuery {
   key?: string;
   model?: string;
@@ -187,12 +198,13 @@ export interface AdminService {
   providers: {
     add(input: ProviderAddInput): Promise<ProviderView>;
     list(): Promise<ProviderView[]>;
-    remove(name: string): Promise<{ removed: string }>;
+    remove(name: string): Promise<ProviderRemoved>;
     test(name: string): Promise<ProviderTestResult>;
   };
   models: {
     list(): Promise<ModelView[]>;
-    add(input: ModelAddInput): Promise<ModelView>;
+    /** On an existing id this adds another deployment (next priority) and any new aliases. */
+    add(input: ModelAddInput): Promise<ModelAdded>;
     alias(id: string, alias: string): Promise<ModelView>;
     remove(id: string): Promise<{ removed: string }>;
     enable(id: string): Promise<ModelView>;
@@ -207,7 +219,7 @@ export interface AdminService {
 export class AdminError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409 | 500 | 502 | 503 = 400,
+    readonly status: 400 | 401 | 404 | 409 | 500 | 502 | 503 = 400,
   ) {
     super(message);
     this.name = 'AdminError';
