@@ -1,5 +1,5 @@
 /**
- * @module `lw configure codex|aider|zed`: resolve the base URL, model and key, plan the client's
+ * @module `lw configure codex|aider|zed|claude`: resolve the base URL, model and key, plan the client's
  * config edit (`src/configure`), then show the diff (`--dry-run`) or apply it with backups.
  */
 import { hostname as osHostname, homedir } from 'node:os';
@@ -132,7 +132,7 @@ export async function handleConfigure(client: ClientTarget, raw: ConfigureOption
   const openAdmin = deps.getAdmin.bind(deps);
   let admin: Promise<AdminService> | undefined;
   deps = { ...deps, getAdmin: () => (admin ??= openAdmin()) };
-  if (opts.writeKey && client !== 'aider') throw new ConfigureError('--write-key applies to aider only');
+  if (opts.writeKey && client !== 'aider' && client !== 'claude') throw new ConfigureError('--write-key applies to aider and claude only');
   if (opts.profile !== undefined && client !== 'codex') throw new ConfigureError('--profile applies to codex only');
   const env = deps.env ?? process.env;
   const homeDir = deps.homeDir ?? (env['HOME'] || homedir());
@@ -235,7 +235,7 @@ export function configureCommand(host: CommandHost): Command {
     .option('--model <model>', 'default model (default: the first enabled chat model)')
     .option('--base-url <url>', 'gateway URL the client calls (default: --url, else http://<host>:<port>/v1)')
     .option('--profile <name>', 'codex: write $CODEX_HOME/<name>.config.toml, used with `codex -p <name>`')
-    .option('--write-key', 'aider: store the key in ~/.aider.conf.yml (mode 0600) instead of OPENAI_API_KEY')
+    .option('--write-key', 'aider, claude: store the key in the client config (mode 0600) instead of an env var')
     .option('--dry-run', 'show the diff and write nothing (no key is created)')
     .addHelpText(
       'after',
@@ -245,6 +245,7 @@ Examples:
   lw configure codex --profile lw        # ~/.codex/lw.config.toml, run \`codex -p lw\`
   lw configure aider --model gpt-4o-mini # ~/.aider.conf.yml + ~/.aider.model.metadata.json
   lw configure zed --dry-run             # show the settings.json diff only
+  lw configure claude --model gpt-4o     # ~/.claude/settings.json env block, key in $ANTHROPIC_AUTH_TOKEN
   lw configure codex --key lw-… --json   # {client, files, instructions, key}`,
     )
     .action(async (client: ClientTarget, opts: ConfigureOptions, cmd: Command) => {

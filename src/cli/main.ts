@@ -1,0 +1,11 @@
+/**
+ * @module Entry point of the `lw` binary (bin/lw.js imports it): runs the program on process.argv.
+ * Import `buildProgram` / `run` from `./program.js` instead; importing this file runs the CLI.
+ */
+import { run } from './program.js';
+
+export { buildProgram, run } from './program.js';
+
+process.exitCode = await run(process.argv);
+// A stray handle (an idle socket, a timer) must not keep a finished command alive.
+setTimeout(() => process.exit(), 2_000).unref();
