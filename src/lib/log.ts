@@ -20,7 +20,7 @@ type Sink = (line: string) => void;
 /** Removes anything that looks like an lw key or a bearer token from free text. */
 export function redact(text: string): string {
   return text
-    .replace(/lw-[A-Za-z0-9_-]{8,}/g, 'lw-***')
+    .replace(/lw-[A-Za-z0-9_-]{20,}/g, 'lw-***')
     .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1***')
     .replace(/\b(sk|sk-ant|pk)-[A-Za-z0-9_-]{8,}/g, '$1-***');
 }

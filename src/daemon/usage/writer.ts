@@ -87,6 +87,9 @@ export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): 
   /** Writes until nothing is queued; one run at a time (callers share it). */
   function drain(): Promise<void> {
     running ??= (async () => {
+      // Yield first: with nothing to write the body would finish synchronously, clearing `running` in
+      // `finally` before `??=` stores the settled promise, which would then block every later flush.
+      await Promise.resolve();
       try {
         pullRefreshes();
         while (queue.length > 0 || batch !== null || refreshIds.size > 0) {

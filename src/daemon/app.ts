@@ -1,0 +1,59 @@
+/**
+ * @module The daemon's HTTP map. Inference routes (chat, responses, messages, embeddings) run on the
+ * raw node:http fast path (`http/listener.ts`); everything on this Hono app is off the hot path:
+ * health, metrics, models, usage and the admin API.
+ */
+import { Hono } from 'hono';
+import type { AdminService } from '../admin/types.js';
+import { authenticate } from './auth.js';
+import type { GatewayDeps } from './deps.js';
+import type { DaemonEnv } from './env.js';
+import { GatewayError, renderOpenAIError, toGatewayError } from './errors.js';
+import { modelsRoutes } from './routes/models.js';
+import { usageRoutes } from './routes/usage.js';
+import { createAdminRoutes } from './routes/admin.js';
+
+export interface AppOptions {
+  admin?: { service: AdminService; token: string };
+  ready(): Promise<boolean>;
+}
+
+export function createApp(deps: GatewayDeps, opts: AppOptions): Hono<DaemonEnv> {
+  const app = new Hono<DaemonEnv>();
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    c.set('requestId', c.req.header('x-lw-request-id') ?? '');
+    await next();
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const ok = !deps.draining.value && (await opts.ready().catch(() => false));
+    return c.json({ status: ok ? 'ready' : 'unavailable' }, ok ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    deps.metrics.usageQueue.set(deps.usage.depth());
+    deps.metrics.inflight.set(deps.inflight.count);
+    return c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
+  });
+
+  if (opts.admin) app.route('/', createAdminRoutes(opts.admin.service, { token: opts.admin.token }));
+
+  app.use('/v1/*', async (c, next) => {
+    c.set('key', authenticate(deps.state.current, { authorization: c.req.header('authorization'), 'x-api-key': c.req.header('x-api-key') }, deps.now()));
+    await next();
+  });
+  app.route('/', modelsRoutes());
+  app.route('/', usageRoutes());
+
+  app.notFound((c) => {
+    const err = new GatewayError('not_found', `Unknown route: ${c.req.method} ${c.req.path}.`);
+    return c.json(renderOpenAIError(err), 404);
+  });
+  app.onError((err, c) => {
+    const ge = toGatewayError(err);
+    if (ge.status >= 500) deps.log.error('request failed', { request_id: c.get('requestId'), error: err.message });
+    return c.json(renderOpenAIError(ge), ge.status as 400, ge.headers);
+  });
+  return app;
+}

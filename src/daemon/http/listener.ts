@@ -1,0 +1,67 @@
+/**
+ * @module The node:http request listener: assigns the request id, unwraps agent-token URLs, sends
+ * inference routes down the fast path (no web Request/Response objects, no fetch) and hands the
+ * rest to the Hono app.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { splitAgentPath } from '../auth.js';
+import type { GatewayDeps } from '../deps.js';
+import type { DaemonEnv } from '../env.js';
+import { GatewayError, type ErrorSurface } from '../errors.js';
+import { handleInference, type InferenceRoute } from '../pipeline/handle.js';
+import { sendError } from './respond.js';
+
+/** Request ids: a random per-process prefix and a counter; unique and cheap. */
+const ID_PREFIX = randomBytes(6).toString('hex');
+let idCounter = 0;
+export function nextRequestId(): string {
+  return `req_${ID_PREFIX}${(idCounter++).toString(36)}`;
+}
+
+/** A fast-path route the gateway answers itself, with no upstream (e.g. `/v1/messages/count_tokens`). */
+export interface LocalRoute {
+  surface: ErrorSurface;
+  local(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
+}
+
+export type FastRoute = InferenceRoute | LocalRoute;
+
+export function createListener(deps: GatewayDeps, routes: Record<string, FastRoute>, app: Hono<DaemonEnv>) {
+  const honoListener = getRequestListener(app.fetch);
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const requestId = nextRequestId();
+    res.setHeader('x-request-id', requestId);
+    let url = req.url ?? '/';
+    const agent = splitAgentPath(url);
+    if (agent) {
+      // the key travels in the URL for tools that cannot set headers; from here on it is a header
+      req.headers.authorization = `Bearer ${agent.key}`;
+      delete req.headers['x-api-key'];
+      url = agent.path;
+      req.url = url;
+    }
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const route = routes[path];
+    if (route) {
+      if (req.method !== 'POST') {
+        sendError(res, new GatewayError('method_not_allowed', `${path} accepts POST only.`, { headers: { allow: 'POST' } }), route.surface);
+        req.resume();
+        return;
+      }
+      deps.inflight.count++;
+      res.on('close', () => deps.inflight.count--);
+      const run = 'local' in route ? route.local(deps, req, res, requestId) : handleInference(deps, route, req, res, requestId);
+      run.catch((err: unknown) => {
+        deps.log.error('unhandled inference failure', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
+        sendError(res, err, route.surface);
+      });
+      return;
+    }
+    req.headers['x-lw-request-id'] = requestId;
+    void honoListener(req, res);
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * @module Writing responses on the raw node:http fast path: JSON bodies, errors rendered from the
+ * error table, and request bodies read with the size cap.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError, renderError, toGatewayError, type ErrorSurface } from '../errors.js';
+
+export function sendJson(res: ServerResponse, status: number, body: string | Buffer, headers?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.statusCode = status;
+  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+export function sendError(res: ServerResponse, err: unknown, surface: ErrorSurface): GatewayError {
+  const ge = toGatewayError(err);
+  if (res.headersSent || res.destroyed) {
+    if (!res.writableEnded) res.end();
+    return ge;
+  }
+  sendJson(res, ge.status, JSON.stringify(renderError(ge, surface)), ge.headers);
+  return ge;
+}
+
+/** Reads the whole body, refusing more than `limit` bytes with a 413 (checked on Content-Length first). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(new GatewayError('invalid_request', 'The request body could not be read.', { cause: e }));
+    });
+  });
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError('body_too_large', `The request body exceeds the gateway's limit of ${limit} bytes.`);
+}
+
+/** Parses a JSON object body or throws a 400 naming the problem. */
+export function parseJsonObject(buf: Buffer): Record<string, unknown> {
+  if (buf.length === 0) throw new GatewayError('invalid_json', 'The request body is empty; send a JSON object.');
+  let value: unknown;
+  try {
+    value = JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw new GatewayError('invalid_json', `The request body is not valid JSON: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new GatewayError('invalid_json', 'The request body must be a JSON object.');
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,214 @@
+/**
+ * @module The inference pipeline, the only orchestration: authenticate → parse → resolve model →
+ * admit (limits) → dispatch to a deployment → relay → settle limits and record exactly one usage event
+ * for every request that reached an upstream. No database I/O anywhere on this path.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UsageAttempt } from '../../db/schema.js';
+import { authenticate } from '../auth.js';
+import type { GatewayDeps } from '../deps.js';
+import { GatewayError, toGatewayError, type ErrorSurface } from '../errors.js';
+import { parseJsonObject, readBody, sendError, sendJson } from '../http/respond.js';
+import type { Admission } from '../limits/types.js';
+import { resolveModel, type ModelKind } from '../resolve.js';
+import type { KeyEntry, ModelEntry } from '../state/types.js';
+import type { TokenUsage } from '../translate/chat/types.js';
+import { costOf, estimateTextTokens } from '../usage/estimate.js';
+import type { Endpoint } from '../usage/types.js';
+import { dispatch, type Dispatched } from './dispatch.js';
+import type { RouteRequest } from './exchange.js';
+import { readAll, relayStream } from './relay.js';
+
+export interface InferenceRoute {
+  endpoint: Endpoint;
+  surface: ErrorSurface;
+  kind: ModelKind;
+  parse(body: Record<string, unknown>, headers: IncomingMessage['headers']): RouteRequest;
+}
+
+/** Completion tokens reserved when the request names no cap. */
+const DEFAULT_COMPLETION_RESERVE = 1024;
+
+function hasTokenLimits(key: KeyEntry): boolean {
+  return key.limits.tpm !== null || key.limits.quotaTokens !== null || key.creditsPico !== null;
+}
+
+function reserveFor(key: KeyEntry, model: ModelEntry, rr: RouteRequest): { tokens: number; costPico: bigint } {
+  if (!hasTokenLimits(key)) return { tokens: 0, costPico: 0n };
+  const prompt = rr.promptTokens();
+  const completion = Math.min(rr.maxOutputTokens ?? DEFAULT_COMPLETION_RESERVE, model.maxOutput ?? Number.MAX_SAFE_INTEGER);
+  const usage: TokenUsage = { promptTokens: prompt, completionTokens: completion, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+  return { tokens: prompt + completion, costPico: costOf(model, usage).costPico };
+}
+
+interface Outcome {
+  status: number;
+  usage: TokenUsage | null;
+  estimated: boolean;
+  dispatched: Dispatched | null;
+  ttfb: number | null;
+  error: GatewayError | null;
+}
+
+export async function handleInference(
+  deps: GatewayDeps,
+  route: InferenceRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+): Promise<void> {
+  const t0 = deps.now();
+  const attempts: UsageAttempt[] = [];
+  const ctl = new AbortController();
+  let key: KeyEntry | null = null;
+  let model: ModelEntry | null = null;
+  let rr: RouteRequest | null = null;
+  let admission: Admission | null = null;
+  const out: Outcome = { status: 0, usage: null, estimated: false, dispatched: null, ttfb: null, error: null };
+  res.on('close', () => {
+    if (!res.writableFinished) ctl.abort();
+  });
+  try {
+    if (deps.draining.value) throw new GatewayError('shutting_down', 'The gateway is shutting down; retry on another instance.');
+    const snap = deps.state.current;
+    key = authenticate(snap, req.headers, t0);
+    const body = parseJsonObject(await readBody(req, deps.config.bodyLimit));
+    rr = route.parse(body, req.headers);
+    model = resolveModel(snap, key, rr.model, route.kind);
+    rr.validate?.(model);
+    const reserve = reserveFor(key, model, rr);
+    admission = await deps.limiter.admit({ key, estimatedTokens: reserve.tokens, estimatedCostPico: reserve.costPico });
+    for (const h in admission.headers) res.setHeader(h, admission.headers[h]!);
+    const d = await dispatch(deps, rr, model, requestId, ctl.signal, attempts);
+    out.dispatched = d;
+    deps.metrics.overhead.observe((d.sentAt - t0) / 1000);
+    res.setHeader('x-lw-overhead-ms', String(d.sentAt - t0));
+    res.setHeader('x-lw-provider', d.deployment.provider.name);
+    if (rr.stream) await streamOut(deps, route, res, rr, d, ctl, out, t0);
+    else await jsonOut(res, d, out, t0, deps);
+  } catch (err) {
+    const ge = ctl.signal.aborted && !(err instanceof GatewayError) ? new GatewayError('invalid_request', 'client closed the request') : toGatewayError(err);
+    if (ge.code === 'internal_error') deps.log.error('unexpected error', { request_id: requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+    out.status = ctl.signal.aborted ? 499 : ge.status;
+    out.error = ge;
+    if (!ctl.signal.aborted) sendError(res, ge, route.surface);
+  } finally {
+    finishRequest(deps, route, requestId, t0, key, model, rr, admission, attempts, out);
+  }
+}
+
+async function jsonOut(res: ServerResponse, d: Dispatched, out: Outcome, t0: number, deps: GatewayDeps): Promise<void> {
+  const raw = await readAll(d.upstream);
+  let result;
+  try {
+    result = d.exchange.json(raw);
+  } catch (e) {
+    throw new GatewayError('upstream_error', `Provider '${d.deployment.provider.name}' returned a body the gateway could not read.`, { cause: e });
+  }
+  out.usage = result.usage;
+  out.estimated = result.estimated === true;
+  out.status = 200;
+  out.ttfb = deps.now() - t0;
+  sendJson(res, 200, result.body);
+}
+
+async function streamOut(
+  deps: GatewayDeps,
+  route: InferenceRoute,
+  res: ServerResponse,
+  rr: RouteRequest,
+  d: Dispatched,
+  ctl: AbortController,
+  out: Outcome,
+  t0: number,
+): Promise<void> {
+  const relay = d.exchange.stream();
+  res.statusCode = 200;
+  res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  res.setHeader('cache-control', 'no-cache');
+  res.setHeader('connection', 'keep-alive');
+  res.socket?.setNoDelay(true);
+  res.flushHeaders();
+  const result = await relayStream(res, d.upstream, relay, () => ctl.abort(), d.deployment.provider.name, deps.now);
+  out.ttfb = result.firstByteAt === null ? null : result.firstByteAt - t0;
+  out.usage = relay.usage();
+  out.status = result.outcome === 'completed' ? 200 : result.outcome === 'client_aborted' ? 499 : (result.error?.status ?? 502);
+  out.error = result.error;
+  if (!out.usage) {
+    // aborted, failed, or an upstream that reports no usage: count with a real tokenizer, mark estimated
+    out.usage = {
+      promptTokens: rr.promptTokens(),
+      completionTokens: estimateTextTokens(relay.streamedText()),
+      cachedTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    };
+    out.estimated = true;
+  }
+  void route;
+}
+
+function finishRequest(
+  deps: GatewayDeps,
+  route: InferenceRoute,
+  requestId: string,
+  t0: number,
+  key: KeyEntry | null,
+  model: ModelEntry | null,
+  rr: RouteRequest | null,
+  admission: Admission | null,
+  attempts: UsageAttempt[],
+  out: Outcome,
+): void {
+  const latency = deps.now() - t0;
+  const usage = out.usage;
+  let cost = { costPico: 0n, unpriced: false };
+  if (model && usage) cost = costOf(model, usage);
+  const tokens = usage ? usage.promptTokens + usage.completionTokens : 0;
+  const reached = out.dispatched !== null || attempts.length > 0;
+  admission?.settle({ tokens, costPico: cost.costPico, reachedUpstream: reached });
+  if (key && model && reached) {
+    if (cost.unpriced && tokens > 0) {
+      deps.metrics.unpriced.inc({ model: model.id });
+      deps.log.warn('model has no price: cost unknown', { request_id: requestId, model: model.id });
+    }
+    if (out.estimated) deps.metrics.usageEstimated.inc();
+    deps.usage.record({
+      ts: new Date(t0),
+      requestId,
+      keyId: key.id,
+      modelId: model.id,
+      providerId: out.dispatched?.deployment.provider.id ?? null,
+      endpoint: route.endpoint,
+      status: out.status,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      cachedTokens: usage?.cachedTokens ?? 0,
+      costPico: cost.costPico,
+      latencyMs: latency,
+      ttfbMs: out.ttfb,
+      estimated: out.estimated,
+      unpriced: cost.unpriced,
+      attempts,
+      errorCode: out.error?.code ?? null,
+    });
+  }
+  deps.metrics.requests.inc({ endpoint: route.endpoint, status: String(out.status) });
+  deps.metrics.latency.observe({ endpoint: route.endpoint }, latency / 1000);
+  deps.log.info('request', {
+    request_id: requestId,
+    endpoint: route.endpoint,
+    key_id: key?.id,
+    model: model?.id ?? rr?.model,
+    provider: out.dispatched?.deployment.provider.name,
+    status: out.status,
+    stream: rr?.stream,
+    latency_ms: latency,
+    ttfb_ms: out.ttfb ?? undefined,
+    prompt_tokens: usage?.promptTokens,
+    completion_tokens: usage?.completionTokens,
+    estimated: out.estimated || undefined,
+    attempts: attempts.length || undefined,
+    error: out.error?.code,
+  });
+}

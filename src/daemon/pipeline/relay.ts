@@ -1,0 +1,112 @@
+/**
+ * @module Relaying an upstream answer to the client on the raw node:http response: JSON in one write,
+ * SSE frame by frame (never batched or delayed), with backpressure, and a client disconnect aborting
+ * the upstream at once. Every stream error is handled here so nothing can crash the process.
+ */
+import type { ServerResponse } from 'node:http';
+import { GatewayError } from '../errors.js';
+import { classifyTransportError, type UpstreamResponse } from '../providers/upstream.js';
+import { SseFramer } from '../http/sse.js';
+import type { StreamRelay } from './exchange.js';
+
+export type StreamOutcome = 'completed' | 'client_aborted' | 'upstream_failed';
+
+export interface StreamResult {
+  outcome: StreamOutcome;
+  /** ms from the start of the relay to the first byte written to the client. */
+  firstByteAt: number | null;
+  error: GatewayError | null;
+}
+
+export async function readAll(up: UpstreamResponse): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of up.body) chunks.push(c as Buffer);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/**
+ * Pipes upstream SSE frames through `relay` to `res`. Resolves (never rejects) when the upstream ends,
+ * fails, or the client goes away; `abort` is called on client disconnect.
+ */
+export function relayStream(
+  res: ServerResponse,
+  up: UpstreamResponse,
+  relay: StreamRelay,
+  abort: () => void,
+  providerName: string,
+  now: () => number,
+): Promise<StreamResult> {
+  return new Promise((resolve) => {
+    const framer = new SseFramer();
+    const body = up.body;
+    let firstByteAt: number | null = null;
+    let settled = false;
+
+    const write = (out: string | Buffer | null): void => {
+      if (out === null || out.length === 0 || res.writableEnded || res.destroyed) return;
+      if (firstByteAt === null) firstByteAt = now();
+      if (!res.write(out)) {
+        body.pause();
+        res.once('drain', () => body.resume());
+      }
+    };
+
+    const finish = (outcome: StreamOutcome, error: GatewayError | null): void => {
+      if (settled) return;
+      settled = true;
+      res.off('close', onClose);
+      resolve({ outcome, firstByteAt, error });
+    };
+
+    const onClose = (): void => {
+      if (res.writableFinished) return;
+      abort();
+      body.destroy();
+      finish('client_aborted', null);
+    };
+    res.on('close', onClose);
+    res.on('error', () => onClose());
+
+    const fail = (gerr: GatewayError): void => {
+      try {
+        write(relay.fail(gerr));
+      } catch {
+        // the relay could not render the failure: ending the response still tells the client
+      }
+      if (!res.writableEnded) res.end();
+      finish('upstream_failed', gerr);
+    };
+    // a translator that throws on a frame ends this stream, never the process
+    const guarded = (fn: () => void): void => {
+      try {
+        fn();
+      } catch (e) {
+        abort();
+        body.destroy();
+        fail(e instanceof GatewayError ? e : new GatewayError('upstream_error', `Provider '${providerName}' sent a stream the gateway could not read.`, { cause: e }));
+      }
+    };
+
+    body.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      guarded(() => {
+        for (const frame of framer.push(chunk)) write(relay.frame(frame));
+      });
+    });
+    body.on('end', () => {
+      if (settled) return;
+      guarded(() => {
+        const rest = framer.rest();
+        if (rest) write(relay.frame(Buffer.concat([rest, Buffer.from('\n\n')])));
+        write(relay.end());
+        res.end();
+        finish('completed', null);
+      });
+    });
+    body.on('error', (err: Error) => {
+      if (settled) return;
+      const ge = classifyTransportError(err, providerName);
+      fail(ge instanceof GatewayError ? ge : new GatewayError('upstream_error', `The stream from provider '${providerName}' broke off.`));
+    });
+  });
+}

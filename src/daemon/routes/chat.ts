@@ -1,0 +1,66 @@
+/**
+ * @module POST /v1/chat/completions (inbound format: chat, the hub). OpenAI-compatible upstreams get
+ * a byte passthrough; Anthropic upstreams go through the Messages translators.
+ */
+import { GatewayError } from '../errors.js';
+import type { RouteRequest } from '../pipeline/exchange.js';
+import type { InferenceRoute } from '../pipeline/handle.js';
+import { translatedExchange, type ClientCodec, type UpstreamCodec } from '../pipeline/translated.js';
+import { chatErrorFrame, chatPassthrough } from '../providers/openai-chat.js';
+import { anthropicChatCodec } from '../providers/anthropic.js';
+import { SSE_DONE, sseData } from '../http/sse.js';
+import type { ChatChunk, ChatRequest } from '../translate/chat/types.js';
+import { estimatePromptTokens } from '../usage/estimate.js';
+import { validateChatRequest } from './chat-validate.js';
+import type { DeploymentEntry } from '../state/types.js';
+
+/** Chat as the client side of a translated exchange (upstream is not OpenAI-compatible). */
+export function chatClientCodec(chat: ChatRequest): ClientCodec {
+  const wantsUsage = chat.stream_options?.include_usage === true;
+  return {
+    response: (resp) => JSON.stringify(resp),
+    encoder: () => ({
+      chunk(c: ChatChunk) {
+        if (c.usage && c.choices.length === 0 && !wantsUsage) return '';
+        if (c.usage && !wantsUsage) {
+          const { usage: _drop, ...rest } = c;
+          return sseData(rest);
+        }
+        return sseData(c);
+      },
+      end: () => SSE_DONE,
+      fail: (err) => chatErrorFrame(err),
+    }),
+  };
+}
+
+/** The upstream side for a deployment whose provider speaks another wire format than chat passthrough. */
+export function upstreamCodecFor(d: DeploymentEntry, requestId: string): UpstreamCodec {
+  switch (d.provider.kind) {
+    case 'anthropic':
+      return anthropicChatCodec(d.upstreamModel, requestId);
+    case 'openai':
+    default:
+      throw new GatewayError('internal_error', `no translated codec for provider kind '${d.provider.kind}'`);
+  }
+}
+
+export const chatRoute: InferenceRoute = {
+  endpoint: 'chat',
+  surface: 'openai',
+  kind: 'chat',
+  parse(body): RouteRequest {
+    const chat = validateChatRequest(body);
+    let prompt: number | null = null;
+    return {
+      model: chat.model,
+      stream: chat.stream === true,
+      maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null,
+      promptTokens: () => (prompt ??= estimatePromptTokens(chat)),
+      exchange(d, _model, requestId) {
+        if (d.provider.kind === 'openai') return chatPassthrough(chat, d.upstreamModel);
+        return translatedExchange(chat, upstreamCodecFor(d, requestId), chatClientCodec(chat));
+      },
+    };
+  },
+};

@@ -1,0 +1,128 @@
+/**
+ * @module POST /v1/embeddings (seed 002). Shape checks in `parse`, the model-dependent checks
+ * (`dimensions`, per-item token limit) and exact token counting in `validate`, once the model is known.
+ * Upstream: OpenAI-compatible providers only. The upstream is always asked for floats; `base64` is
+ * produced by the gateway (`floatsToBase64`, exact float32 bytes), so every upstream supports it.
+ */
+import { floatsToBase64, base64ToFloats } from '../embeddings/base64.js';
+import { validateEmbeddingsRequest, type EmbeddingModelInfo, type ValidatedEmbeddingsRequest } from '../embeddings/validate.js';
+import { GatewayError } from '../errors.js';
+import type { Exchange, JsonResult, RouteRequest } from '../pipeline/exchange.js';
+import type { InferenceRoute } from '../pipeline/handle.js';
+import { findCatalogEntry } from '../providers/catalog.js';
+import type { ModelEntry } from '../state/types.js';
+import type { TokenUsage } from '../translate/chat/types.js';
+
+interface UpstreamEmbedding {
+  object?: string;
+  index?: number;
+  embedding?: number[] | string;
+  [k: string]: unknown;
+}
+
+interface UpstreamEmbeddings {
+  object?: string;
+  data?: UpstreamEmbedding[];
+  model?: string;
+  usage?: { prompt_tokens?: number; total_tokens?: number } | null;
+  [k: string]: unknown;
+}
+
+const infoCache = new WeakMap<ModelEntry, EmbeddingModelInfo>();
+
+/**
+ * What the validator needs of a model: its own capabilities and context window, else the built-in
+ * catalog's (by id, then by the upstream names of its deployments), so a model added without
+ * capabilities still gets the right `dimensions` range.
+ */
+export function embeddingModelInfo(model: ModelEntry): EmbeddingModelInfo {
+  let info = infoCache.get(model);
+  if (info) return info;
+  const known = findCatalogEntry(model.id) ?? model.deployments.map((d) => findCatalogEntry(d.upstreamModel)).find((e) => e);
+  const dimensions = model.capabilities.dimensions ?? (known?.kind === 'embedding' ? known.capabilities.dimensions : undefined);
+  const maxInputTokens = model.contextWindow ?? (known?.kind === 'embedding' ? known.context_window : null);
+  info = { id: model.id, capabilities: dimensions ? { dimensions } : {}, maxInputTokens };
+  infoCache.set(model, info);
+  return info;
+}
+
+function bad(message: string, param: string): never {
+  throw new GatewayError('invalid_request', message, { param });
+}
+
+/** The upstream body: the client's fields, the upstream model name, floats asked for. */
+function upstreamBody(body: Record<string, unknown>, v: ValidatedEmbeddingsRequest, upstreamModel: string): string {
+  const out: Record<string, unknown> = { ...body, model: upstreamModel, encoding_format: 'float' };
+  if (v.dimensions === undefined) delete out['dimensions'];
+  return JSON.stringify(out);
+}
+
+/** Upstream JSON → the client's body: public model id, vectors in the encoding asked for, usage. */
+function clientResult(raw: Buffer, v: ValidatedEmbeddingsRequest, publicModel: string): JsonResult {
+  const parsed = JSON.parse(raw.toString('utf8')) as UpstreamEmbeddings;
+  if (!parsed || !Array.isArray(parsed.data)) throw new Error('embeddings response without a data array');
+  const data = parsed.data.map((item, i) => {
+    const vec = item.embedding;
+    let embedding: number[] | string;
+    if (v.encodingFormat === 'base64') embedding = typeof vec === 'string' ? vec : floatsToBase64(vec ?? []);
+    else embedding = typeof vec === 'string' ? base64ToFloats(vec) : (vec ?? []);
+    return { ...item, object: 'embedding', index: item.index ?? i, embedding };
+  });
+  const reported = parsed.usage?.prompt_tokens;
+  const hasUsage = typeof reported === 'number' && reported > 0;
+  const prompt = hasUsage ? reported : v.totalTokens;
+  const usage: TokenUsage = { promptTokens: prompt, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+  const body = { ...parsed, object: 'list', data, model: publicModel, usage: { prompt_tokens: prompt, total_tokens: prompt } };
+  return { body: JSON.stringify(body), usage, estimated: !hasUsage && v.tokensEstimated };
+}
+
+function embeddingsExchange(body: Record<string, unknown>, v: ValidatedEmbeddingsRequest, upstreamModel: string, publicModel: string): Exchange {
+  return {
+    path: '/embeddings',
+    body: upstreamBody(body, v, upstreamModel),
+    json: (raw) => clientResult(raw, v, publicModel),
+    stream() {
+      throw new GatewayError('invalid_request', 'Embeddings cannot be streamed.', { param: 'stream' });
+    },
+  };
+}
+
+const noEmbeddingsUpstream = (model: ModelEntry) =>
+  new GatewayError(
+    'invalid_request',
+    `The model '${model.id}' has no embeddings upstream: embeddings go to OpenAI-compatible providers only.`,
+    { param: 'model' },
+  );
+
+export const embeddingsRoute: InferenceRoute = {
+  endpoint: 'embeddings',
+  surface: 'openai',
+  kind: 'embedding',
+  parse(body): RouteRequest {
+    const name = body['model'];
+    if (typeof name !== 'string' || !name) bad("'model' is required and must be a string.", 'model');
+    if (body['input'] === undefined || body['input'] === null) {
+      bad("'input' is required: a string, an array of strings, an array of token ids or an array of token-id arrays.", 'input');
+    }
+    if (body['stream'] === true) bad('Embeddings cannot be streamed; remove "stream".', 'stream');
+    let validated: ValidatedEmbeddingsRequest | null = null;
+    const checked = (): ValidatedEmbeddingsRequest => {
+      if (!validated) throw new GatewayError('internal_error', 'embeddings request used before validation');
+      return validated;
+    };
+    return {
+      model: name,
+      stream: false,
+      maxOutputTokens: 0,
+      validate(model) {
+        if (!model.deployments.some((d) => d.provider.kind === 'openai')) throw noEmbeddingsUpstream(model);
+        validated = validateEmbeddingsRequest(body, embeddingModelInfo(model));
+      },
+      promptTokens: () => checked().totalTokens,
+      exchange(d, model) {
+        if (d.provider.kind !== 'openai') throw noEmbeddingsUpstream(model);
+        return embeddingsExchange(body, checked(), d.upstreamModel, model.id);
+      },
+    };
+  },
+};

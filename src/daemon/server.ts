@@ -1,0 +1,176 @@
+/**
+ * @module `lw serve`: opens the store (locking the PGlite folder), migrates, builds the in-memory state,
+ * limiter and usage writer, listens, and shuts down gracefully on SIGTERM (stop accepting, drain
+ * in-flight requests and streams within `drainMs`, flush usage, exit 0). SIGHUP reloads the state.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createStoreService } from '../admin/store-service.js';
+import { ensureAdminToken } from '../admin/token.js';
+import { removeDaemonInfo, writeDaemonInfo } from '../admin/daemon-info.js';
+import { createUsageReporter } from '../admin/usage-report.js';
+import { openStore, type Store } from '../db/client.js';
+import { acquireStoreLock, readStoreLock, type StoreLock } from '../db/lock.js';
+import { runMigrations } from '../db/migrate.js';
+import type { Config } from '../lib/config.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import { lwPaths } from '../lib/paths.js';
+import { createApp } from './app.js';
+import type { GatewayDeps } from './deps.js';
+import { createListener } from './http/listener.js';
+import { createMemoryLimiter } from './limits/memory.js';
+import { createRedisLimiter } from './limits/redis.js';
+import type { Limiter } from './limits/types.js';
+import { Metrics } from './metrics.js';
+import { DeploymentHealth } from './pipeline/health.js';
+import { UpstreamPools } from './providers/upstream.js';
+import { inferenceRoutes } from './routes/index.js';
+import { LiveState } from './state/live.js';
+import { createUsageWriter } from './usage/writer.js';
+import { seedLimiter } from './usage/seed.js';
+import { bootstrapProviders } from './bootstrap.js';
+
+export interface Daemon {
+  url: string;
+  port: number;
+  deps: GatewayDeps;
+  store: Store;
+  /** Plaintext demo key, with --demo only (printed once by `lw serve`). */
+  demoKey?: string;
+  /** Graceful stop: drain, flush, close. Resolves when everything is closed. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Install SIGTERM/SIGINT/SIGHUP handlers (the CLI does; tests usually don't). */
+  signals?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+async function openConfiguredStore(config: Config, log: Logger): Promise<{ store: Store; lock: StoreLock | null }> {
+  if (config.databaseUrl) return { store: await openStore({ url: config.databaseUrl }), lock: null };
+  const paths = lwPaths(config.home);
+  const lock = await acquireStoreLock(paths.lock, { pid: process.pid, purpose: 'serve' });
+  if (!lock) {
+    const holder = await readStoreLock(paths.lock);
+    throw new StartupError(
+      `the embedded store at ${paths.db} is in use by another lw process (pid ${holder?.pid ?? '?'}, ${holder?.purpose ?? 'unknown'}); stop it first or use Postgres (LW_DATABASE_URL).`,
+    );
+  }
+  try {
+    const store = await openStore({ dataDir: paths.db });
+    log.info('store opened', { store: 'pglite', path: paths.db });
+    return { store, lock };
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<Daemon> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const env = opts.env ?? process.env;
+  const { store, lock } = await openConfiguredStore(config, log);
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  try {
+    await runMigrations(store);
+    const extras = await bootstrapProviders(store, config, env, log);
+    cleanups.push(...extras.cleanups);
+    const live = await LiveState.start(store, { log });
+    cleanups.push(() => live.stop());
+    const metrics = new Metrics();
+    const limiter: Limiter = config.redisUrl
+      ? await createRedisLimiter({ url: config.redisUrl, prefix: 'lw:' })
+      : createMemoryLimiter({});
+    cleanups.push(() => limiter.close());
+    await seedLimiter(store, limiter, live.current);
+    const usage = createUsageWriter(store, { log, credits: limiter, onDropped: (n: number) => metrics.usageDropped.inc(n) });
+    const deps: GatewayDeps = {
+      config,
+      state: live,
+      limiter,
+      usage,
+      pools: new UpstreamPools(),
+      health: new DeploymentHealth(),
+      metrics,
+      log,
+      env,
+      now: Date.now,
+      inflight: { count: 0 },
+      draining: { value: false },
+    };
+    const paths = lwPaths(config.home);
+    const adminToken = ensureAdminToken(paths.adminToken);
+    const service = createStoreService(store, {
+      defaultTier: config.defaultTier,
+      env,
+      onChange: () => live.reload(),
+      usage: createUsageReporter(store),
+    });
+    const app = createApp(deps, {
+      admin: { service, token: adminToken },
+      ready: async () => (await live.ping?.()) ?? true,
+    });
+    const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createListener(deps, inferenceRoutes, app));
+    server.headersTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new StartupError(e.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use` : e.message)),
+      );
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    writeDaemonInfo(paths.daemonInfo, { pid: process.pid, url, started: new Date().toISOString() });
+    log.info('lw listening', { url, store: store.kind, location: store.location, providers: live.current.providers.size, models: live.current.models.size });
+
+    let closing: Promise<void> | null = null;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        deps.draining.value = true;
+        server.close();
+        server.closeIdleConnections();
+        const deadline = Date.now() + config.drainMs;
+        while (deps.inflight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        if (deps.inflight.count > 0) log.warn('drain time over; closing remaining connections', { inflight: deps.inflight.count });
+        server.closeAllConnections();
+        await usage.close();
+        for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+        await deps.pools.close();
+        await store.close();
+        if (lock) {
+          removeDaemonInfo(paths.daemonInfo, process.pid);
+          await lock.release();
+        }
+        log.info('lw stopped');
+      })());
+
+    if (opts.signals) {
+      const onTerm = (sig: string) => {
+        log.info('signal received, draining', { signal: sig, inflight: deps.inflight.count });
+        close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => onTerm('SIGTERM'));
+      process.once('SIGINT', () => onTerm('SIGINT'));
+      process.on('SIGHUP', () => void live.reload());
+    }
+    return { url, port, deps, store, close, ...(extras.demoKey ? { demoKey: extras.demoKey } : {}) };
+  } catch (e) {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+    await store.close().catch(() => {});
+    await lock?.release();
+    throw e;
+  }
+}
