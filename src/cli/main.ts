@@ -6,6 +6,14 @@ import { run } from './program.js';
 
 export { buildProgram, run } from './program.js';
 
+// `lw … | head` closes the pipe early: that is not an error worth a stack trace
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 process.exitCode = await run(process.argv);
 // A stray handle (an idle socket, a timer) must not keep a finished command alive.
 setTimeout(() => process.exit(), 2_000).unref();

@@ -4,6 +4,7 @@
  */
 import type { ModelView } from '../admin/types.js';
 import { planAider } from './aider.js';
+import { planClaude } from './claude.js';
 import { planCodex } from './codex.js';
 import { ConfigureError } from './types.js';
 import type { CatalogModelInfo, ClientTarget, ConfigureInput, ConfigurePlan, ReadText } from './types.js';
@@ -12,7 +13,7 @@ import { planZed } from './zed.js';
 export interface ClientOptions {
   /** codex: write `$CODEX_HOME/<profile>.config.toml` for `codex -p <profile>`. */
   profile?: string;
-  /** aider: store the key in `~/.aider.conf.yml` (mode 0600). */
+  /** aider / claude: store the key in the client's config file (mode 0600). */
   writeKey?: boolean;
 }
 
@@ -27,6 +28,8 @@ export function planClient(client: ClientTarget, input: ConfigureInput, read: Re
       return planAider(input, read, { writeKey: options.writeKey });
     case 'zed':
       return planZed(input, read);
+    case 'claude':
+      return planClaude(input, read, { writeKey: options.writeKey });
     default: {
       const never: never = client;
       throw new ConfigureError(`unknown client ${String(never)}`);

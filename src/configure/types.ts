@@ -5,9 +5,9 @@
  */
 
 /** The clients `lw configure` knows how to point at the gateway. */
-export type ClientTarget = 'codex' | 'aider' | 'zed';
+export type ClientTarget = 'codex' | 'aider' | 'zed' | 'claude';
 
-export const CLIENT_TARGETS: readonly ClientTarget[] = ['codex', 'aider', 'zed'];
+export const CLIENT_TARGETS: readonly ClientTarget[] = ['codex', 'aider', 'zed', 'claude'];
 
 /** What a client config needs to know about one gateway model (a view of the catalog). */
 export interface CatalogModelInfo {

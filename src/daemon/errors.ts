@@ -87,8 +87,12 @@ export interface AnthropicErrorBody {
 function anthropicType(status: number): string {
   switch (status) {
     case 400:
+    case 405:
+    case 409:
+    case 415:
+      return 'invalid_request_error';
     case 413:
-      return status === 413 ? 'request_too_large' : 'invalid_request_error';
+      return 'request_too_large';
     case 401:
       return 'authentication_error';
     case 402:
