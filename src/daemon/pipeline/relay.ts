@@ -105,8 +105,13 @@ export function relayStream(
     });
     body.on('error', (err: Error) => {
       if (settled) return;
+      // after the headers, only a timeout keeps its own code; anything else is a stream that broke off
       const ge = classifyTransportError(err, providerName);
-      fail(ge instanceof GatewayError ? ge : new GatewayError('upstream_error', `The stream from provider '${providerName}' broke off.`));
+      fail(
+        ge instanceof GatewayError && ge.code === 'upstream_timeout'
+          ? ge
+          : new GatewayError('upstream_error', `The stream from provider '${providerName}' broke off.`, { cause: err }),
+      );
     });
   });
 }
