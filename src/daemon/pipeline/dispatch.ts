@@ -80,7 +80,9 @@ export async function dispatch(
         timeouts: timeoutsFor(d.provider, deps.config.timeouts),
       });
       if (upstream.status >= 200 && upstream.status < 300) {
-        deps.health.success(d, deps.now() - started);
+        const ms = deps.now() - started;
+        deps.health.success(d, ms);
+        attempts.push({ provider: d.provider.name, upstreamModel: d.upstreamModel, status: upstream.status, ms });
         return { deployment: d, exchange, upstream, sentAt: started };
       }
       const text = (await readAll(upstream).catch(() => Buffer.alloc(0))).toString('utf8');
@@ -89,7 +91,12 @@ export async function dispatch(
       status = upstream.status;
       deps.log.debug('upstream error body', { request_id: requestId, provider: d.provider.name, status, body: text.slice(0, 2000) });
     } catch (e) {
-      if (isAbort(e) || !(e instanceof GatewayError)) throw e;
+      if (isAbort(e)) {
+        // the client left while this attempt was under way: the upstream may already have the prompt
+        attempts.push({ provider: d.provider.name, upstreamModel: d.upstreamModel, status: 499, error: 'client_closed', ms: deps.now() - started });
+        throw e;
+      }
+      if (!(e instanceof GatewayError)) throw e;
       err = e;
       status = e.status;
     }

@@ -11,8 +11,10 @@ export interface JsonResult {
   /** Bytes for the client (passthrough: the upstream's own bytes). */
   body: string | Buffer;
   usage: TokenUsage | null;
-  /** True when `usage` was counted by the gateway, not reported by the upstream. */
+  /** The usage was counted by lw, not reported by the upstream. */
   estimated?: boolean;
+  /** The answer's generated text, for estimating its tokens when the upstream reported no usage. */
+  completionText?: () => string;
 }
 
 /** Turns upstream SSE frames into client SSE bytes, tracking usage and what was streamed. */

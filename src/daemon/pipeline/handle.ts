@@ -11,6 +11,7 @@ import { GatewayError, toGatewayError, type ErrorSurface } from '../errors.js';
 import { parseJsonObject, readBody, sendError, sendJson } from '../http/respond.js';
 import type { Admission } from '../limits/types.js';
 import { resolveModel, type ModelKind } from '../resolve.js';
+import { chooseAuto, isAutoRequest, requestNeeds, withRoutingInfo, type RoutingInfo } from '../routing/auto.js';
 import type { KeyEntry, ModelEntry } from '../state/types.js';
 import type { TokenUsage } from '../translate/chat/types.js';
 import { costOf, estimateTextTokens } from '../usage/estimate.js';
@@ -74,7 +75,9 @@ export async function handleInference(
     key = authenticate(snap, req.headers, t0);
     const body = parseJsonObject(await readBody(req, deps.config.bodyLimit));
     rr = route.parse(body, req.headers);
-    model = resolveModel(snap, key, rr.model, route.kind);
+    const auto = route.kind === 'chat' && isAutoRequest(snap, rr.model) ? chooseAuto(snap, key, requestNeeds(body, rr.promptTokens.bind(rr)), deps.health) : null;
+    model = auto?.model ?? resolveModel(snap, key, rr.model, route.kind);
+    res.setHeader('x-lw-routed-model', model.id);
     rr.validate?.(model);
     const reserve = reserveFor(key, model, rr);
     admission = await deps.limiter.admit({ key, estimatedTokens: reserve.tokens, estimatedCostPico: reserve.costPico });
@@ -85,19 +88,32 @@ export async function handleInference(
     res.setHeader('x-lw-overhead-ms', String(d.sentAt - t0));
     res.setHeader('x-lw-provider', d.deployment.provider.name);
     if (rr.stream) await streamOut(deps, route, res, rr, d, ctl, out, t0);
-    else await jsonOut(res, d, out, t0, deps);
+    else await jsonOut(res, rr, d, out, t0, deps, auto && route.endpoint === 'chat' ? { model: model.id, provider: d.deployment.provider.name, reason: auto.reason } : null);
   } catch (err) {
     const ge = ctl.signal.aborted && !(err instanceof GatewayError) ? new GatewayError('invalid_request', 'client closed the request') : toGatewayError(err);
     if (ge.code === 'internal_error') deps.log.error('unexpected error', { request_id: requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
     out.status = ctl.signal.aborted ? 499 : ge.status;
     out.error = ge;
+    if (ctl.signal.aborted && rr && !out.usage && (out.dispatched !== null || attempts.at(-1)?.status === 499)) {
+      // the client left while the upstream had the request (no answer read yet): bill the prompt, estimated
+      out.usage = { promptTokens: rr.promptTokens(), completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+      out.estimated = true;
+    }
     if (!ctl.signal.aborted) sendError(res, ge, route.surface);
   } finally {
     finishRequest(deps, route, requestId, t0, key, model, rr, admission, attempts, out);
   }
 }
 
-async function jsonOut(res: ServerResponse, d: Dispatched, out: Outcome, t0: number, deps: GatewayDeps): Promise<void> {
+async function jsonOut(
+  res: ServerResponse,
+  rr: RouteRequest,
+  d: Dispatched,
+  out: Outcome,
+  t0: number,
+  deps: GatewayDeps,
+  routing: RoutingInfo | null,
+): Promise<void> {
   const raw = await readAll(d.upstream);
   let result;
   try {
@@ -107,9 +123,14 @@ async function jsonOut(res: ServerResponse, d: Dispatched, out: Outcome, t0: num
   }
   out.usage = result.usage;
   out.estimated = result.estimated === true;
+  if (!out.usage && result.completionText) {
+    // an upstream that reports no usage is billed from the tokenizer, never as 0 tokens
+    out.usage = { promptTokens: rr.promptTokens(), completionTokens: estimateTextTokens(result.completionText()), cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+    out.estimated = true;
+  }
   out.status = 200;
   out.ttfb = deps.now() - t0;
-  sendJson(res, 200, result.body);
+  sendJson(res, 200, routing ? withRoutingInfo(result.body, routing) : result.body);
 }
 
 async function streamOut(

@@ -5,7 +5,7 @@
  */
 import type { GatewayError } from '../errors.js';
 import { parseFrame, type SseEvent } from '../http/sse.js';
-import { usageFromChat, type ChatChunk, type ChatRequest, type ChatResponse, type TokenUsage } from '../translate/chat/types.js';
+import { chatCompletionText, usageFromChat, type ChatChunk, type ChatRequest, type ChatResponse, type TokenUsage } from '../translate/chat/types.js';
 import type { Exchange, StreamRelay } from './exchange.js';
 
 export interface UpstreamCodec {
@@ -63,7 +63,7 @@ export function translatedExchange(chat: ChatRequest, upstream: UpstreamCodec, c
     ...(upstream.headers ? { headers: upstream.headers } : {}),
     json(raw) {
       const resp = upstream.response(raw);
-      return { body: client.response(resp), usage: usageFromChat(resp.usage) };
+      return { body: client.response(resp), usage: usageFromChat(resp.usage), completionText: () => chatCompletionText(resp) };
     },
     stream(): StreamRelay {
       const decoder = upstream.decoder();

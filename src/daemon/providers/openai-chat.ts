@@ -10,7 +10,7 @@ import type { ChunkDecoder, UpstreamCodec } from '../pipeline/translated.js';
 import { ChunkTally } from '../pipeline/translated.js';
 import { parseFrame, SSE_DONE, sseData } from '../http/sse.js';
 import { renderOpenAIError } from '../errors.js';
-import { usageFromChat, type ChatChunk, type ChatRequest, type ChatResponse, type TokenUsage } from '../translate/chat/types.js';
+import { chatCompletionText, usageFromChat, type ChatChunk, type ChatRequest, type ChatResponse, type TokenUsage } from '../translate/chat/types.js';
 
 const USAGE = Buffer.from('"usage"');
 const DONE = Buffer.from('[DONE]');
@@ -109,13 +109,13 @@ export function chatPassthrough(chat: ChatRequest, upstreamModel: string): Excha
     path: '/chat/completions',
     body: upstreamChatBody(chat, upstreamModel),
     json(raw) {
-      let usage: TokenUsage | null = null;
+      let resp: ChatResponse | null = null;
       try {
-        usage = usageFromChat((JSON.parse(raw.toString('utf8')) as ChatResponse).usage);
+        resp = JSON.parse(raw.toString('utf8')) as ChatResponse;
       } catch {
-        usage = null;
+        resp = null;
       }
-      return { body: raw, usage };
+      return { body: raw, usage: usageFromChat(resp?.usage), completionText: () => chatCompletionText(resp) };
     },
     stream: () => new PassthroughChatRelay(clientWantsUsage),
   };

@@ -52,11 +52,12 @@ export const chatRoute: InferenceRoute = {
   parse(body): RouteRequest {
     const chat = validateChatRequest(body);
     let prompt: number | null = null;
+    const promptTokens = (): number => (prompt ??= estimatePromptTokens(chat));
     return {
       model: chat.model,
       stream: chat.stream === true,
       maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null,
-      promptTokens: () => (prompt ??= estimatePromptTokens(chat)),
+      promptTokens,
       exchange(d, _model, requestId) {
         if (d.provider.kind === 'openai') return chatPassthrough(chat, d.upstreamModel);
         return translatedExchange(chat, upstreamCodecFor(d, requestId), chatClientCodec(chat));

@@ -12,7 +12,7 @@ import { GatewayError, renderAnthropicError } from '../errors.js';
 import { parseJsonObject, readBody, sendError, sendJson } from '../http/respond.js';
 import type { LocalRoute } from '../http/listener.js';
 import { parseFrame } from '../http/sse.js';
-import type { Exchange, JsonResult, RouteRequest, StreamRelay } from '../pipeline/exchange.js';
+import type { Exchange, RouteRequest, StreamRelay } from '../pipeline/exchange.js';
 import type { InferenceRoute } from '../pipeline/handle.js';
 import { translatedExchange, type ClientCodec } from '../pipeline/translated.js';
 import { openaiChatCodec } from '../providers/openai-chat.js';
@@ -163,7 +163,7 @@ export function messagesPassthrough(body: Record<string, unknown>, upstreamModel
       } catch {
         usage = null;
       }
-      return { body: raw, usage };
+      return { body: raw, usage, completionText: () => messageText(raw) };
     },
     stream: () => new PassthroughMessagesRelay(),
   };
@@ -184,20 +184,18 @@ export function messagesClientCodec(id: string, model: string, estimatedInputTok
   };
 }
 
-/** An upstream JSON answer without usage is billed from the tokenizer (marked estimated). */
-function withEstimatedUsage(result: JsonResult, promptTokens: number): JsonResult {
-  if (result.usage) return result;
+/** Everything an Anthropic message generated (text, thinking, tool input), for estimates. */
+function messageText(raw: Buffer): string {
   let output = '';
   try {
-    const msg = JSON.parse(String(result.body)) as { content?: Array<{ text?: unknown; thinking?: unknown; input?: unknown }> };
+    const msg = JSON.parse(raw.toString('utf8')) as { content?: Array<{ text?: unknown; thinking?: unknown; input?: unknown }> };
     for (const b of msg.content ?? []) {
       output += typeof b.text === 'string' ? b.text : typeof b.thinking === 'string' ? b.thinking : JSON.stringify(b.input ?? '');
     }
   } catch {
     output = '';
   }
-  const usage: TokenUsage = { promptTokens, completionTokens: estimateTextTokens(output), cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
-  return { ...result, usage, estimated: true };
+  return output;
 }
 
 export const messagesRoute: InferenceRoute = {
@@ -218,8 +216,7 @@ export const messagesRoute: InferenceRoute = {
         if (d.provider.kind === 'anthropic') return messagesPassthrough(body, d.upstreamModel, forwarded);
         const chat = messagesToChat(req, d.upstreamModel, model.maxOutput ? { maxTokensCap: model.maxOutput } : {});
         const id = `msg_${requestId.replace(/^req_/, '')}`;
-        const ex = translatedExchange(chat, openaiChatCodec(d.upstreamModel), messagesClientCodec(id, req.model, promptTokens));
-        return { ...ex, json: (raw) => withEstimatedUsage(ex.json(raw), promptTokens()) };
+        return translatedExchange(chat, openaiChatCodec(d.upstreamModel), messagesClientCodec(id, req.model, promptTokens));
       },
     };
   },

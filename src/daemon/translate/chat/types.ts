@@ -138,3 +138,15 @@ export function usageFromChat(u: ChatUsage | null | undefined): TokenUsage | nul
     reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
   };
 }
+
+/** Everything a chat answer generated (content, reasoning, tool arguments): what estimates count. */
+export function chatCompletionText(resp: Partial<ChatResponse> | null | undefined): string {
+  let out = '';
+  for (const c of resp?.choices ?? []) {
+    const m = c.message;
+    if (typeof m?.content === 'string') out += m.content;
+    if (typeof m?.reasoning_content === 'string') out += m.reasoning_content;
+    for (const t of m?.tool_calls ?? []) out += t.function?.arguments ?? '';
+  }
+  return out;
+}
