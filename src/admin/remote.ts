@@ -78,6 +78,7 @@ export function createRemoteService(opts: RemoteServiceOptions): AdminService {
       remove: (id) => call('models', 'remove', [id]),
       enable: (id) => call('models', 'enable', [id]),
       disable: (id) => call('models', 'disable', [id]),
+      sync: (provider) => call('models', 'sync', [provider]),
     },
     usage: {
       report: (query) => call('usage', 'report', [query ?? {}]),

@@ -16,6 +16,7 @@ import { displayPrefix, generateApiKey, hashApiKey, KEY_PREFIX } from '../lib/ap
 import { findPreset, PRESETS } from '../daemon/providers/presets.js';
 import * as v from './input.js';
 import { emptyToNull, obj, str, tierPatch } from './input.js';
+import { applySync, listProviderModels, optCapabilities } from './model-sync.js';
 import { testProvider } from './provider-test.js';
 import type { AdminService, KeySetInput, ModelView } from './types.js';
 import { AdminError } from './types.js';
@@ -343,6 +344,7 @@ export function createStoreService(store: Store, opts: StoreServiceOptions = {})
         priceInMicros: v.optPrice(i.price_in, 'price_in'),
         priceOutMicros: v.optPrice(i.price_out, 'price_out'),
         priceCachedInMicros: v.optPrice(i.price_cached_in, 'price_cached_in'),
+        capabilities: optCapabilities(i.capabilities),
       };
       const priority = v.optLimit(i.priority, 'priority') ?? undefined;
       const weight = v.optPositive(i.weight, 'weight') ?? 1;
@@ -394,6 +396,11 @@ export function createStoreService(store: Store, opts: StoreServiceOptions = {})
     },
     enable: (id) => setModelEnabled(id, true),
     disable: (id) => setModelEnabled(id, false),
+    async sync(name) {
+      const p = await providerByName(db, name);
+      const ids = await listProviderModels(p, env, opts.fetchImpl ?? fetch);
+      return mutate(async (tx) => applySync(tx, await providerByName(tx, p.name), ids));
+    },
   };
 
   const usage: AdminService['usage'] = opts.usage ?? {

@@ -3,6 +3,7 @@
  * shapes). One implementation works on the store (`store-service.ts`); the CLI reaches it either
  * directly or through the daemon's admin API (`remote.ts`), so a command behaves the same on every path.
  */
+import type { ModelCapabilities } from '../db/schema.js';
 
 export interface KeyView {
   id: string;
@@ -141,6 +142,19 @@ export interface ModelAddInput {
   price_cached_in?: string | null;
   priority?: number;
   weight?: number;
+  /** What the model can do (`tools`, `vision`, `reasoning`, embedding `dimensions`); unknown when absent. */
+  capabilities?: ModelCapabilities;
+}
+
+/** `lw models sync PROVIDER`: what the provider's `GET /models` changed. */
+export interface ModelSyncResult {
+  provider: string;
+  /** Public ids of the models created. */
+  added: string[];
+  /** Public ids of existing models that got a deployment on this provider. */
+  updated: string[];
+  /** Upstream ids left alone: the model already has a deployment on this provider, or the name is unusable. */
+  skipped: string[];
 }
 
 /** `lw models add`: `added` says whether a new model was created or a deployment joined an existing one. */
@@ -209,6 +223,8 @@ export interface AdminService {
     remove(id: string): Promise<{ removed: string }>;
     enable(id: string): Promise<ModelView>;
     disable(id: string): Promise<ModelView>;
+    /** Imports the models a provider lists in its `GET /models`, enriched from the built-in catalog. */
+    sync(provider: string): Promise<ModelSyncResult>;
   };
   usage: {
     report(query: UsageQuery): Promise<UsageReport>;

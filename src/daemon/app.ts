@@ -3,13 +3,14 @@
  * raw node:http fast path (`http/listener.ts`); everything on this Hono app is off the hot path:
  * health, metrics, models, usage and the admin API.
  */
-import { Hono } from 'hono';
+import { Hono, type Context, type Next } from 'hono';
 import type { AdminService } from '../admin/types.js';
 import { authenticate } from './auth.js';
 import type { GatewayDeps } from './deps.js';
 import type { DaemonEnv } from './env.js';
 import { GatewayError, renderOpenAIError, toGatewayError } from './errors.js';
 import { modelsRoutes } from './routes/models.js';
+import { modelsRouteRoutes } from './routes/models-route.js';
 import { usageRoutes } from './routes/usage.js';
 import { createAdminRoutes } from './routes/admin.js';
 
@@ -39,11 +40,14 @@ export function createApp(deps: GatewayDeps, opts: AppOptions): Hono<DaemonEnv> 
 
   if (opts.admin) app.route('/', createAdminRoutes(opts.admin.service, { token: opts.admin.token }));
 
-  app.use('/v1/*', async (c, next) => {
+  const keyAuth = async (c: Context<DaemonEnv>, next: Next) => {
     c.set('key', authenticate(deps.state.current, { authorization: c.req.header('authorization'), 'x-api-key': c.req.header('x-api-key') }, deps.now()));
     await next();
-  });
+  };
+  app.use('/v1/*', keyAuth);
+  app.use('/api/models/*', keyAuth);
   app.route('/', modelsRoutes());
+  app.route('/', modelsRouteRoutes());
   app.route('/', usageRoutes());
 
   app.notFound((c) => {

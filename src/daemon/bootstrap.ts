@@ -1,7 +1,8 @@
 /**
  * @module Start-up registration, through the admin service like any other change: providers and
  * models declared in `lw.toml`, providers visible in the environment on first run (API-key variables,
- * a local Ollama), and the `--demo` echo provider with a demo key.
+ * a local Ollama), the `--demo` echo provider with a demo key, and with `--sync` every enabled provider's
+ * model list.
  */
 import type { AdminService } from '../admin/types.js';
 import { createStoreService } from '../admin/store-service.js';
@@ -82,5 +83,19 @@ export async function bootstrapProviders(store: Store, config: Config, env: Node
     result.demoKey = demo.key;
     log.info('demo ready: provider echo, model echo', { demo_key_prefix: demo.prefix });
   }
+  if (config.sync) await syncProviders(svc, log);
   return result;
+}
+
+/** `lw serve --sync`: every enabled provider's model list, one at a time; a failure is logged, not fatal. */
+export async function syncProviders(svc: AdminService, log: Logger): Promise<void> {
+  for (const p of await svc.providers.list()) {
+    if (!p.enabled) continue;
+    try {
+      const r = await svc.models.sync(p.name);
+      log.info('provider models synced', { provider: p.name, added: r.added.length, updated: r.updated.length, skipped: r.skipped.length });
+    } catch (e) {
+      log.warn('provider model sync failed', { provider: p.name, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
 }

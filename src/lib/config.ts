@@ -50,6 +50,8 @@ export const configSchema = z.object({
   /** Bind the admin API on the same listener (always loopback-only unless adminRemote). */
   adminRemote: z.boolean().default(false),
   demo: z.boolean().default(false),
+  /** `lw serve --sync`: import every enabled provider's `GET /models` at start-up (failures logged). */
+  sync: z.boolean().default(false),
   providers: z.array(providerDecl).default([]),
   models: z.array(modelDecl).default([]),
 });
@@ -64,6 +66,7 @@ export interface ConfigFlags {
   port?: string | number;
   db?: string;
   demo?: boolean;
+  sync?: boolean;
   logLevel?: LogLevel;
 }
 
@@ -80,6 +83,7 @@ function fromToml(path: string): Record<string, unknown> {
     drainMs: raw['drain_ms'],
     logLevel: raw['log_level'],
     defaultTier: raw['default_tier'],
+    sync: raw['sync_on_start'],
     timeouts:
       raw['timeouts'] === undefined
         ? undefined
@@ -127,6 +131,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     port: flags.port,
     databaseUrl: flags.db,
     demo: flags.demo,
+    sync: flags.sync,
     logLevel: flags.logLevel,
   });
   const merged = { home, ...fileValues, ...envValues, ...flagValues };

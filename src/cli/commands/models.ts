@@ -4,9 +4,8 @@
  */
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { AdminService, ModelAdded, ModelAddInput, ModelView } from '../../admin/types.js';
+import type { AdminService, ModelAdded, ModelAddInput, ModelSyncResult, ModelView } from '../../admin/types.js';
 import type { CliContext } from '../context.js';
-import { CliError } from '../errors.js';
 import { formatInt, formatList, formatUsd, type Column } from '../format.js';
 import { examples } from '../help.js';
 import { csv, usd, wholeNumber } from '../options.js';
@@ -40,12 +39,6 @@ export function parseModelAdd(id: string, opts: Record<string, unknown>): ModelA
   };
 }
 
-/** `models.sync` is not in every service yet (the lead adds it); callers check before use. */
-type SyncResult = unknown;
-interface MaybeSync {
-  sync?: (provider: string) => Promise<SyncResult>;
-}
-
 export const handleModelsList = (s: AdminService): Promise<ModelView[]> => s.models.list();
 export const handleModelsAdd = (s: AdminService, input: ModelAddInput): Promise<ModelAdded> => s.models.add(input);
 export const handleModelsAlias = (s: AdminService, id: string, alias: string): Promise<ModelView> =>
@@ -54,13 +47,7 @@ export const handleModelsRemove = (s: AdminService, id: string): Promise<{ remov
 export const handleModelsEnable = (s: AdminService, id: string): Promise<ModelView> => s.models.enable(id);
 export const handleModelsDisable = (s: AdminService, id: string): Promise<ModelView> => s.models.disable(id);
 
-export async function handleModelsSync(s: AdminService, provider: string): Promise<SyncResult> {
-  const models = s.models as AdminService['models'] & MaybeSync;
-  if (typeof models.sync !== 'function') {
-    throw new CliError('lw models sync is not available yet in this build', 1, 'add models by hand: lw models add ID --provider P');
-  }
-  return models.sync(provider);
-}
+export const handleModelsSync = (s: AdminService, provider: string): Promise<ModelSyncResult> => s.models.sync(provider);
 
 const price = (m: ModelView): string =>
   m.price_in === null && m.price_out === null ? 'no price' : `${formatUsd(m.price_in)} / ${formatUsd(m.price_out)}`;
@@ -81,8 +68,12 @@ function renderModel(out: Output, model: ModelView, message: string): void {
   out.table(modelColumns, [model]);
 }
 
-function isModelList(value: unknown): value is ModelView[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null && 'deployments' in v);
+function renderSync(out: Output, r: ModelSyncResult): void {
+  if (out.isJson) return out.json(r);
+  out.success(`synced ${r.provider}: ${r.added.length} added, ${r.updated.length} updated, ${r.skipped.length} skipped`);
+  for (const [label, ids] of [['added', r.added], ['updated', r.updated], ['skipped', r.skipped]] as const) {
+    if (ids.length) out.line(`${label}: ${ids.join(', ')}`);
+  }
 }
 
 type Opts = Record<string, unknown>;
@@ -182,10 +173,7 @@ export function modelsCommand(ctx: CliContext): Command {
     .addHelpText('after', examples('lw models sync ollama', 'lw models sync openrouter --json'))
     .action(async (provider: string, _opts: Opts, cmd: Command) => {
       const result = await ctx.withService(cmd, (s) => handleModelsSync(s, provider));
-      const out = ctx.output(cmd);
-      if (out.isJson) out.json(result);
-      else if (isModelList(result)) out.table(modelColumns, result, `${provider} lists no models`);
-      else out.line(JSON.stringify(result, null, 2));
+      renderSync(ctx.output(cmd), result);
     });
 
   return models;

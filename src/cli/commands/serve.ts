@@ -9,6 +9,7 @@ export interface ServeOptions {
   config?: string;
   db?: string;
   demo?: boolean;
+  sync?: boolean;
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -20,6 +21,7 @@ export function serveCommand(write: (text: string) => void = (t) => process.stdo
     .option('--config <file>', 'config file (default $LW_HOME/lw.toml)')
     .option('--db <url>', 'Postgres URL (default: the embedded store in $LW_HOME)')
     .option('--demo', 'add a built-in echo provider and a demo key, to try lw with no upstream')
+    .option('--sync', "import each enabled provider's GET /models at start-up (like lw models sync)")
     .option('--log-level <level>', 'debug | info | warn | error | silent')
     .addHelpText(
       'after',
@@ -27,6 +29,7 @@ export function serveCommand(write: (text: string) => void = (t) => process.stdo
 Examples:
   lw serve                          # embedded store in ~/.local/share/lw, 127.0.0.1:8040
   lw serve --demo                   # echo model + a demo key, no upstream needed
+  lw serve --sync                   # import every provider's model list first
   LW_DATABASE_URL=postgres://… lw serve --host 0.0.0.0 --port 8040`,
     )
     .action(async (opts: ServeOptions, cmd: Command) => {

@@ -50,6 +50,7 @@ const METHODS: { [G in keyof AdminService]: { [A in keyof AdminService[G]]: z.Zo
     remove: z.tuple([name]),
     enable: z.tuple([name]),
     disable: z.tuple([name]),
+    sync: z.tuple([name]),
   },
   usage: { report: z.tuple([input.optional()]) },
 };

@@ -89,7 +89,14 @@ describeStores('admin tiers, providers, models', (ctx) => {
     await rejects(svc.providers.add({ name: 'openai', base_url: 'http://x' }), 409, /already exists/);
     await rejects(svc.providers.add({ name: 'x', base_url: 'not a url' }), 400, /bad URL/);
     await rejects(svc.providers.add({ name: 'x', base_url: 'ftp://host/v1' }), 400, /bad URL/);
-    await rejects(svc.providers.add({ name: 'x' }), 400, /bad URL: a base URL is required/);
+    await rejects(svc.providers.add({ name: 'x' }), 400, /base_url is required: 'x' is not a preset \(presets: openai, anthropic/);
+    // a preset name needs no URL: kind, URL and key variable come from the preset, explicit fields win
+    const groq = await svc.providers.add({ name: 'groq' });
+    expect(groq).toMatchObject({ kind: 'openai', base_url: 'https://api.groq.com/openai/v1', api_key_env: 'GROQ_API_KEY' });
+    const claude = await svc.providers.add({ name: 'anthropic', api_key_env: 'MY_CLAUDE_KEY' });
+    expect(claude).toMatchObject({ kind: 'anthropic', base_url: 'https://api.anthropic.com/v1', api_key_env: 'MY_CLAUDE_KEY' });
+    await svc.providers.remove('groq');
+    await svc.providers.remove('anthropic');
     await rejects(svc.providers.add({ name: 'x', base_url: 'http://h', kind: 'gemini' as 'openai' }), 400, /bad kind/);
     const leak = svc.providers.add({ name: 'x', base_url: 'http://h', api_key_env: SECRET });
     await rejects(leak, 400, /NAME of an environment variable, not the key itself/);

@@ -252,6 +252,12 @@ export function fakeAdmin(): FakeAdmin {
         models.set(id, m);
         return m;
       },
+      async sync(provider) {
+        log('models.sync', provider);
+        if (!providers.has(provider)) throw new AdminError(`unknown provider '${provider}'`, 404);
+        for (const id of ['m1', 'm2']) if (!models.has(id)) await this.add({ id, provider });
+        return { provider, added: ['m1', 'm2'], updated: ['gpt-4o'], skipped: ['whisper-1'] };
+      },
     },
     usage: {
       async report(query) {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { AdminService } from '../../../src/admin/types.js';
 import { fakeAdmin, runCli } from './fake-admin.js';
 
 async function withProvider() {
@@ -71,15 +70,21 @@ describe('lw models', () => {
     expect([again.code, again.stderr]).toEqual([1, "error: unknown model 'gpt-4o'\n"]);
   });
 
-  it('sync without service support is a clear error; with it, the result is printed', async () => {
-    const missing = await runCli(['models', 'sync', 'openai']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^error: lw models sync is not available yet/);
+  it('sync prints what was added, updated and skipped; --json prints the result', async () => {
     const service = await withProvider();
-    const models = service.models as AdminService['models'] & { sync: (p: string) => Promise<unknown> };
-    models.sync = async (p) => ({ provider: p, added: ['a', 'b'] });
+    const plain = await runCli(['models', 'sync', 'openai'], { service });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout.split('\n')).toEqual([
+      'synced openai: 2 added, 1 updated, 1 skipped',
+      'added: m1, m2',
+      'updated: gpt-4o',
+      'skipped: whisper-1',
+      '',
+    ]);
     const r = await runCli(['models', 'sync', 'openai', '--json'], { service });
-    expect(JSON.parse(r.stdout)).toEqual({ provider: 'openai', added: ['a', 'b'] });
+    expect(JSON.parse(r.stdout)).toEqual({ provider: 'openai', added: ['m1', 'm2'], updated: ['gpt-4o'], skipped: ['whisper-1'] });
+    const unknown = await runCli(['models', 'sync', 'nope'], { service });
+    expect([unknown.code, unknown.stderr]).toEqual([1, "error: unknown provider 'nope'\n"]);
   });
 
   it('--help has examples', async () => {
