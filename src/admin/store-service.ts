@@ -13,10 +13,10 @@ import * as providersQ from '../db/queries/providers.js';
 import * as tiersQ from '../db/queries/tiers.js';
 import type { TierRow } from '../db/queries/tiers.js';
 import { displayPrefix, generateApiKey, hashApiKey, KEY_PREFIX } from '../lib/api-key.js';
-import { findPreset, PRESETS } from '../daemon/providers/presets.js';
 import * as v from './input.js';
 import { emptyToNull, obj, str, tierPatch } from './input.js';
 import { applySync, listProviderModels, optCapabilities } from './model-sync.js';
+import { providerFields } from './provider-input.js';
 import { testProvider } from './provider-test.js';
 import type { AdminService, KeySetInput, ModelView } from './types.js';
 import { AdminError } from './types.js';
@@ -273,21 +273,7 @@ export function createStoreService(store: Store, opts: StoreServiceOptions = {})
   const providers: AdminService['providers'] = {
     async add(input) {
       const i = obj(input, 'provider');
-      const name = v.assertSlug(i.name, 'provider');
-      // a known name (openai, anthropic, groq, ollama…) needs no URL: the preset fills what was not given
-      const preset = i.base_url === undefined || i.base_url === null || i.base_url === '' ? findPreset(name) : undefined;
-      if (!preset && (i.base_url === undefined || i.base_url === null || i.base_url === '')) {
-        throw new AdminError(`base_url is required: '${name}' is not a preset (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
-      }
-      const kind = v.oneOf(i.kind, ['openai', 'anthropic'] as const, 'kind') ?? preset?.kind ?? 'openai';
-      const baseUrl = v.parseBaseUrl(preset ? preset.baseUrl : i.base_url);
-      const apiKeyEnv = i.api_key_env === undefined && preset ? preset.apiKeyEnv : (v.parseEnvName(i.api_key_env) ?? null);
-      const headers = v.parseHeaders(i.headers) ?? {};
-      const timeouts = v.parseTimeouts(i.timeouts) ?? {};
-      if (i.supports_responses !== undefined && typeof i.supports_responses !== 'boolean') {
-        throw new AdminError('bad supports_responses: true or false');
-      }
-      const supportsResponses = i.supports_responses === undefined ? (preset?.supportsResponses ?? false) : i.supports_responses === true;
+      const { name, kind, baseUrl, apiKeyEnv, headers, timeouts, supportsResponses } = providerFields(i);
       return mutate(async (tx) => {
         if (await providersQ.findProviderByName(tx, name)) {
           throw new AdminError(`a provider named '${name}' already exists (lw providers remove ${name} first)`, 409);

@@ -3,7 +3,7 @@
  * with [DONE], new requests during the drain are refused, the process exits 0, and after a restart on
  * the same LW_HOME `lw usage --key K --json` shows the three streams' usage.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,45 +14,10 @@ import { createRemoteService } from '../../../src/admin/remote.js';
 import type { UsageReport } from '../../../src/admin/types.js';
 import { lwPaths } from '../../../src/lib/paths.js';
 import { MOCK_USAGE, startMockUpstream, streamChat, type MockUpstream } from '../../helpers/mock-upstream.js';
+import { ROOT, serve, stop, type Served } from '../../helpers/serve-process.js';
 import { chat, MODEL, PRICE_IN, PRICE_OUT } from './setup.js';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
 const WORDS = Array.from({ length: 20 }, (_, i) => ` w${i}`);
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `lw serve --port 0` and resolves with its URL once it prints `lw listening on …`. */
-function serve(home: string, env: NodeJS.ProcessEnv): Promise<Served> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, LW_HOME: home, HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => void (err += c.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`lw serve did not start in 60 s:\n${err}`)), 60_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /lw listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, stderr: () => err, exited });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`lw serve exited (${code}) before listening:\n${err}`));
-    });
-  });
-}
 
 /** A request on a fresh connection: 'refused' when nothing accepts it, else the status. */
 function probe(url: string, key: string): Promise<'refused' | number> {
@@ -65,14 +30,6 @@ function probe(url: string, key: string): Promise<'refused' | number> {
     req.on('error', () => resolve('refused'));
     req.end(JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'late' }] }));
   });
-}
-
-async function stop(s: Served | null): Promise<void> {
-  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
-  s.child.kill('SIGTERM');
-  const t = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
-  await s.exited;
-  clearTimeout(t);
 }
 
 describe('SIGTERM with streams in flight (lw serve subprocess, embedded store)', () => {
