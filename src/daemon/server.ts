@@ -13,7 +13,7 @@ import { openStore, type Store } from '../db/client.js';
 import { acquireStoreLock, readStoreLock, type StoreLock } from '../db/lock.js';
 import { runMigrations } from '../db/migrate.js';
 import type { Config } from '../lib/config.js';
-import { createLogger, type Logger } from '../lib/log.js';
+import { bufferedStderr, createLogger, type Logger } from '../lib/log.js';
 import { lwPaths } from '../lib/paths.js';
 import { createApp } from './app.js';
 import type { GatewayDeps } from './deps.js';
@@ -73,7 +73,7 @@ async function openConfiguredStore(config: Config, log: Logger): Promise<{ store
 }
 
 export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<Daemon> {
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, bufferedStderr());
   const env = opts.env ?? process.env;
   const { store, lock } = await openConfiguredStore(config, log);
   const cleanups: Array<() => Promise<unknown> | unknown> = [];

@@ -34,9 +34,18 @@ function hasTokenLimits(key: KeyEntry): boolean {
   return key.limits.tpm !== null || key.limits.quotaTokens !== null || key.creditsPico !== null;
 }
 
-function reserveFor(key: KeyEntry, model: ModelEntry, rr: RouteRequest): { tokens: number; costPico: bigint } {
+/** Bodies up to this size are counted with the tokenizer for reservations; larger ones by size. */
+const EXACT_RESERVE_BYTES = 8192;
+
+/**
+ * What a request reserves against TPM, quota and credits before the upstream call. Small prompts are
+ * counted with the tokenizer (cheap there, and JSON overhead would distort a size-based guess); large
+ * ones (a 40 KB Codex turn costs milliseconds to tokenize) are estimated as a third of their bytes,
+ * above the ~4 bytes per token of typical text. Settlement replaces the reservation with real counts.
+ */
+function reserveFor(key: KeyEntry, model: ModelEntry, rr: RouteRequest, bodyBytes: number): { tokens: number; costPico: bigint } {
   if (!hasTokenLimits(key)) return { tokens: 0, costPico: 0n };
-  const prompt = rr.promptTokens();
+  const prompt = bodyBytes <= EXACT_RESERVE_BYTES ? rr.promptTokens() : Math.ceil(bodyBytes / 3);
   const completion = Math.min(rr.maxOutputTokens ?? DEFAULT_COMPLETION_RESERVE, model.maxOutput ?? Number.MAX_SAFE_INTEGER);
   const usage: TokenUsage = { promptTokens: prompt, completionTokens: completion, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
   return { tokens: prompt + completion, costPico: costOf(model, usage).costPico };
@@ -73,13 +82,14 @@ export async function handleInference(
     if (deps.draining.value) throw new GatewayError('shutting_down', 'The gateway is shutting down; retry on another instance.');
     const snap = deps.state.current;
     key = authenticate(snap, req.headers, t0);
-    const body = parseJsonObject(await readBody(req, deps.config.bodyLimit));
+    const raw = await readBody(req, deps.config.bodyLimit);
+    const body = parseJsonObject(raw);
     rr = route.parse(body, req.headers);
     const auto = route.kind === 'chat' && isAutoRequest(snap, rr.model) ? chooseAuto(snap, key, requestNeeds(body, rr.promptTokens.bind(rr)), deps.health) : null;
     model = auto?.model ?? resolveModel(snap, key, rr.model, route.kind);
     res.setHeader('x-lw-routed-model', model.id);
     rr.validate?.(model);
-    const reserve = reserveFor(key, model, rr);
+    const reserve = reserveFor(key, model, rr, raw.length);
     admission = await deps.limiter.admit({ key, estimatedTokens: reserve.tokens, estimatedCostPico: reserve.costPico });
     for (const h in admission.headers) res.setHeader(h, admission.headers[h]!);
     const d = await dispatch(deps, rr, model, requestId, ctl.signal, attempts);
