@@ -73,7 +73,9 @@ async function openPglite(dataDir: string): Promise<Store> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
+  // PGlite's default 128 MB of shared buffers is far more than lw's small tables need (RSS matters)
+  const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams;
+  const client = new PGlite(dataDir, defaults ? { startParams: [...defaults, '-c', 'shared_buffers=16MB'] } : {});
   await client.waitReady;
   const db = drizzle(client, { schema }) as unknown as Db;
   return {

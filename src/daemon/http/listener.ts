@@ -52,13 +52,16 @@ export function createListener(deps: GatewayDeps, routes: Record<string, FastRou
         req.resume();
         return;
       }
+      // in flight until the handler has settled limits and queued its usage record, not merely until the
+      // client's socket closes: the SIGTERM drain waits on this before flushing usage
       deps.inflight.count++;
-      res.on('close', () => deps.inflight.count--);
       const run = 'local' in route ? route.local(deps, req, res, requestId) : handleInference(deps, route, req, res, requestId);
-      run.catch((err: unknown) => {
-        deps.log.error('unhandled inference failure', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
-        sendError(res, err, route.surface);
-      });
+      run
+        .catch((err: unknown) => {
+          deps.log.error('unhandled inference failure', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
+          sendError(res, err, route.surface);
+        })
+        .finally(() => deps.inflight.count--);
       return;
     }
     req.headers['x-lw-request-id'] = requestId;
