@@ -97,7 +97,7 @@ export async function handleInference(
     deps.metrics.overhead.observe((d.sentAt - t0) / 1000);
     res.setHeader('x-lw-overhead-ms', String(d.sentAt - t0));
     res.setHeader('x-lw-provider', d.deployment.provider.name);
-    if (rr.stream) await streamOut(deps, route, res, rr, d, ctl, out, t0);
+    if (rr.stream) await streamOut(deps, res, rr, d, ctl, out, t0);
     else await jsonOut(res, rr, d, out, t0, deps, auto && route.endpoint === 'chat' ? { model: model.id, provider: d.deployment.provider.name, reason: auto.reason } : null);
   } catch (err) {
     const ge = ctl.signal.aborted && !(err instanceof GatewayError) ? new GatewayError('invalid_request', 'client closed the request') : toGatewayError(err);
@@ -145,7 +145,6 @@ async function jsonOut(
 
 async function streamOut(
   deps: GatewayDeps,
-  route: InferenceRoute,
   res: ServerResponse,
   rr: RouteRequest,
   d: Dispatched,
@@ -176,7 +175,6 @@ async function streamOut(
     };
     out.estimated = true;
   }
-  void route;
 }
 
 function finishRequest(
