@@ -12,7 +12,7 @@
  * writes the same as JSON to bench/results/<date>.json. Every child is killed by PID at the end.
  *
  *   node bench/run.mjs [--peer portkey] [--soak 100000] [--duration 3] [--rounds 2] [--loadgen wrk|autocannon]
- *                      [--only chat,stream,embed,latency,fb] [--log-level warn] [--cpu-prof DIR] [--help]
+ *                      [--only chat,stream,embed,latency,fb] [--log-level warn] [--cpu-prof DIR] [--db postgres://server] [--help]
  *                      [--lw-entry path/to/cli/main.js | --use-dist | --from-source] [--keep-home] [--no-write]
  *                      [--no-restart]
  *
@@ -58,6 +58,7 @@ const { values: opt } = parseArgs({
     'keep-home': { type: 'boolean', default: false },
     'no-restart': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    db: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -97,10 +98,33 @@ function readHelp() {
 // ---------- cleanup: every child by PID, whatever happens ----------
 let tmp = null;
 let cleaning = null;
+/** With --db: a throwaway database on that Postgres server, dropped at the end. */
+let benchDb = null;
+async function createBenchDb(serverUrl) {
+  const { default: postgres } = await import('postgres');
+  const name = `lw_bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  await admin.end();
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  benchDb = { serverUrl, name, url: u.toString() };
+  return benchDb.url;
+}
+async function dropBenchDb() {
+  if (!benchDb) return;
+  const { default: postgres } = await import('postgres');
+  const admin = postgres(benchDb.serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists "${benchDb.name}" with (force)`).catch(() => {});
+  await admin.end();
+  benchDb = null;
+}
+
 async function cleanup() {
   cleaning ??= (async () => {
     destroyAgents();
     await stopAll(8000);
+    await dropBenchDb();
     if (tmp && !opt['keep-home']) rmSync(tmp, { recursive: true, force: true });
   })();
   return cleaning;
@@ -143,6 +167,10 @@ async function main() {
   const ctlMock = PINNING && (ONLY.has('latency') || ONLY.has('fb')) ? await startMock({ core: GW_CORE, chunks: opt.chunks, log }) : null;
   const nodeArgs = opt['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(opt['cpu-prof'])] : [];
   const extraEnv = opt['from-source'] ? { LW_FROM_SOURCE: '1' } : {};
+  if (opt.db) {
+    extraEnv.LW_DATABASE_URL = await createBenchDb(opt.db);
+    log(`store: PostgreSQL, throwaway database ${benchDb.name} (dropped at the end)`);
+  }
   const startArgs = { entry, home, core: GW_CORE, logLevel: opt['log-level'], extraEnv, log };
   let lw = await startLw({ ...startArgs, nodeArgs: opt['no-restart'] ? nodeArgs : [] });
   log(`lw (${how}) on ${lw.base} (pid ${lw.child.pid}), first start on a new store in ${lw.startupMs} ms`);

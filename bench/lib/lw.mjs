@@ -41,12 +41,13 @@ export async function startMock({ core, chunks = 16, log }) {
 
 /**
  * Starts `node [nodeArgs] <entry> serve` on a free loopback port with LW_HOME=home, on the embedded
- * store (database / Redis variables removed). Resolves { child, port, base, env, startupMs }.
+ * store (database / Redis variables removed) unless extraEnv names one (--db). Resolves { child, port, base, env, startupMs }.
  */
 export async function startLw({ entry, home, core, logLevel = 'warn', nodeArgs = [], extraEnv = {}, log, name = 'lw' }) {
   const port = await freePort();
-  const env = { ...process.env, LW_HOME: home, LW_LOG_LEVEL: logLevel, ...extraEnv };
+  const env = { ...process.env, LW_HOME: home, LW_LOG_LEVEL: logLevel };
   for (const k of ['LW_DATABASE_URL', 'DATABASE_URL', 'LW_REDIS_URL', 'LW_CONFIG', 'LW_PORT', 'LW_HOST', 'LW_URL']) delete env[k];
+  Object.assign(env, extraEnv); // e.g. LW_DATABASE_URL from --db
   let echoed = 0;
   const t0 = Date.now();
   const child = startChild(name, process.execPath, [...nodeArgs, entry, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-level', logLevel], {
