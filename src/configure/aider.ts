@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { ConfigureError, KEY_PLACEHOLDER } from './types.js';
 import type { CatalogModelInfo, ConfigureInput, ConfigurePlan, FilePlan, ReadText } from './types.js';
+import { isObject, sameJson } from './json.js';
 
 export interface AiderOptions {
   /** Write `openai-api-key` into `~/.aider.conf.yml` (plaintext, file mode 0600). Needs the key. */
@@ -82,10 +83,6 @@ export function patchAiderConf(text: string, opts: ConfOptions, path = '.aider.c
 
 type Json = Record<string, unknown>;
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The litellm model-info entry for one gateway model; unknown fields are left out, not invented. */
 export function metadataEntry(m: CatalogModelInfo): Json {
   const entry: Json = {};
@@ -100,15 +97,6 @@ export function metadataEntry(m: CatalogModelInfo): Json {
   if (m.vision !== undefined) entry['supports_vision'] = m.vision;
   if (m.tools !== undefined) entry['supports_function_calling'] = m.tools;
   return entry;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && sameJson(a[k], b[k]));
-  }
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
-  return a === b;
 }
 
 /**

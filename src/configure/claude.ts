@@ -12,6 +12,7 @@ import type { ParseError } from 'jsonc-parser';
 import { ConfigureError, KEY_PLACEHOLDER } from './types.js';
 import type { ConfigureInput, ConfigurePlan, FilePlan, ReadText } from './types.js';
 import { detectFormatting } from './zed.js';
+import { isObject } from './json.js';
 
 /** Claude Code sends this variable as `Authorization: Bearer …` (`ANTHROPIC_API_KEY` would be x-api-key). */
 export const CLAUDE_KEY_ENV = 'ANTHROPIC_AUTH_TOKEN';
@@ -29,10 +30,6 @@ export function claudeSettingsPath(env: NodeJS.ProcessEnv, homeDir: string): str
  */
 export function claudeBaseUrl(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function parseSettings(text: string, path: string): Record<string, unknown> | undefined {

@@ -9,6 +9,7 @@ import { applyEdits, modify, parse, printParseErrorCode } from 'jsonc-parser';
 import type { FormattingOptions, ParseError } from 'jsonc-parser';
 import { ConfigureError, KEY_PLACEHOLDER } from './types.js';
 import type { CatalogModelInfo, ConfigureInput, ConfigurePlan, ReadText } from './types.js';
+import { isObject, sameJson } from './json.js';
 
 export const ZED_PROVIDER_ID = 'lw';
 /** Zed derives the variable from the provider id: `lw` → `LW_API_KEY`. */
@@ -72,19 +73,6 @@ function parseSettings(text: string, path: string): unknown {
     throw new ConfigureError(`${path} is not valid JSONC (line ${line}: ${printParseErrorCode(first.error)}), so lw leaves it alone`);
   }
   return value;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && sameJson(a[k], b[k]));
-  }
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
-  return a === b;
 }
 
 /** The value at `path`, or undefined; throws when a parent on the way is not an object. */
