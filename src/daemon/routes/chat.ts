@@ -2,17 +2,15 @@
  * @module POST /v1/chat/completions (inbound format: chat, the hub). OpenAI-compatible upstreams get
  * a byte passthrough; Anthropic upstreams go through the Messages translators.
  */
-import { GatewayError } from '../errors.js';
 import type { RouteRequest } from '../pipeline/exchange.js';
 import type { InferenceRoute } from '../pipeline/handle.js';
-import { translatedExchange, type ClientCodec, type UpstreamCodec } from '../pipeline/translated.js';
+import { translatedExchange, type ClientCodec } from '../pipeline/translated.js';
 import { chatErrorFrame, chatPassthrough } from '../providers/openai-chat.js';
-import { anthropicChatCodec } from '../providers/anthropic.js';
+import { upstreamCodecFor } from '../providers/codecs.js';
 import { SSE_DONE, sseData } from '../http/sse.js';
 import type { ChatChunk, ChatRequest } from '../translate/chat/types.js';
 import { estimatePromptTokens } from '../usage/estimate.js';
 import { validateChatRequest } from './chat-validate.js';
-import type { DeploymentEntry } from '../state/types.js';
 
 /** Chat as the client side of a translated exchange (upstream is not OpenAI-compatible). */
 export function chatClientCodec(chat: ChatRequest): ClientCodec {
@@ -32,17 +30,6 @@ export function chatClientCodec(chat: ChatRequest): ClientCodec {
       fail: (err) => chatErrorFrame(err),
     }),
   };
-}
-
-/** The upstream side for a deployment whose provider speaks another wire format than chat passthrough. */
-export function upstreamCodecFor(d: DeploymentEntry, requestId: string): UpstreamCodec {
-  switch (d.provider.kind) {
-    case 'anthropic':
-      return anthropicChatCodec(d.upstreamModel, requestId);
-    case 'openai':
-    default:
-      throw new GatewayError('internal_error', `no translated codec for provider kind '${d.provider.kind}'`);
-  }
 }
 
 export const chatRoute: InferenceRoute = {

@@ -15,7 +15,7 @@ import { parseFrame } from '../http/sse.js';
 import type { Exchange, RouteRequest, StreamRelay } from '../pipeline/exchange.js';
 import type { InferenceRoute } from '../pipeline/handle.js';
 import { translatedExchange, type ClientCodec } from '../pipeline/translated.js';
-import { openaiChatCodec } from '../providers/openai-chat.js';
+import { upstreamCodecFor } from '../providers/codecs.js';
 import { resolveModel } from '../resolve.js';
 import { usageFromChat, type TokenUsage } from '../translate/chat/types.js';
 import { chatResponseToMessages } from '../translate/anthropic/from-chat.js';
@@ -216,7 +216,7 @@ export const messagesRoute: InferenceRoute = {
         if (d.provider.kind === 'anthropic') return messagesPassthrough(body, d.upstreamModel, forwarded);
         const chat = messagesToChat(req, d.upstreamModel, model.maxOutput ? { maxTokensCap: model.maxOutput } : {});
         const id = `msg_${requestId.replace(/^req_/, '')}`;
-        return translatedExchange(chat, openaiChatCodec(d.upstreamModel), messagesClientCodec(id, req.model, promptTokens));
+        return translatedExchange(chat, upstreamCodecFor(d, requestId), messagesClientCodec(id, req.model, promptTokens));
       },
     };
   },

@@ -7,7 +7,6 @@ import { GatewayError } from '../errors.js';
 import type { RouteRequest } from '../pipeline/exchange.js';
 import type { InferenceRoute } from '../pipeline/handle.js';
 import { translatedExchange, type ClientCodec } from '../pipeline/translated.js';
-import { openaiChatCodec } from '../providers/openai-chat.js';
 import { responsesPassthrough } from '../providers/openai-responses.js';
 import type { ChatRequest } from '../translate/chat/types.js';
 import { chatToResponses } from '../translate/responses/from-chat.js';
@@ -15,7 +14,7 @@ import { responsesRequestSchema, type ResponsesRequest } from '../translate/resp
 import { createResponsesStreamEncoder } from '../translate/responses/stream.js';
 import { responsesToChat, type ResponsesContext } from '../translate/responses/to-chat.js';
 import { estimatePromptTokens } from '../usage/estimate.js';
-import { upstreamCodecFor } from './chat.js';
+import { upstreamCodecFor } from '../providers/codecs.js';
 
 export function responsesClientCodec(ctx: ResponsesContext, opts: { id: string; createdAt: number; model: string }): ClientCodec {
   return {
@@ -67,8 +66,7 @@ export const responsesRoute: InferenceRoute = {
         }
         const { chat, ctx } = translate();
         const client = responsesClientCodec(ctx, { id, createdAt: Math.floor(Date.now() / 1000), model: req.model });
-        const upstream = d.provider.kind === 'openai' ? openaiChatCodec(d.upstreamModel) : upstreamCodecFor(d, requestId);
-        return translatedExchange({ ...chat, model: d.upstreamModel }, upstream, client);
+        return translatedExchange({ ...chat, model: d.upstreamModel }, upstreamCodecFor(d, requestId), client);
       },
     };
   },
