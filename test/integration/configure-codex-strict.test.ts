@@ -4,7 +4,6 @@
  * Nothing leaves loopback: every proxy variable points at a local socket that answers 502, and
  * the provider's base URL is that socket too.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlan, readText } from '../../src/configure/apply.js';
 import { planCodex } from '../../src/configure/codex.js';
 import { MODELS, fixture } from '../unit/configure/helpers.js';
+import { runProcess } from '../helpers/process.js';
 
 const CODEX = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'codex');
 const available = existsSync(CODEX);
@@ -61,15 +61,7 @@ function codex(home: string, args: string[]): Promise<Run> {
     NO_PROXY: '127.0.0.1,localhost',
     no_proxy: '127.0.0.1,localhost',
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(CODEX, args, { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'], timeout: 25_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(CODEX, args, { env, cwd: home, timeout: 25_000 });
 }
 
 interface Check {

@@ -2,10 +2,8 @@
  * The real `lw` binary as a subprocess against real stores: the embedded PGlite folder (directly, under
  * its lock, and through a running daemon that holds it) and, with LW_TEST_DATABASE_URL, Postgres via --db.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,43 +11,23 @@ import { acquireStoreLock } from '../../../src/db/lock.js';
 import { lwPaths } from '../../../src/lib/paths.js';
 import { startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { createTempDatabase, PG_URL, type TempDatabase } from '../../helpers/pg.js';
+import { closedPort } from '../../helpers/net.js';
+import { runProcess, type ProcessResult } from '../../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(ROOT, 'src/cli/main.ts');
 const SLOW = 240_000;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = ProcessResult;
 
 /** Runs `lw …` with a clean environment (no inherited database URL) plus `env`. */
 function lw(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'], HOME: env['LW_HOME'] ?? tmpdir(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runProcess(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], HOME: env['LW_HOME'] ?? tmpdir(), ...env },
   });
 }
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function json<T>(r: Result): T {
   expect(r.stderr).toBe('');

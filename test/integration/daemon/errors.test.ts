@@ -2,23 +2,15 @@
  * Every error code of SPEC §3 returned for its cause through the real daemon, OpenAI-shaped, with an
  * x-request-id; bad input never reaches the upstream and nothing secret appears in a response.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { chunk, startMockUpstream, type MockUpstream } from '../../helpers/mock-upstream.js';
+import { closedPort } from '../../helpers/net.js';
 
 interface ErrorBody {
   error: { message: string; type: string; code: string; param: string | null };
 }
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('error codes through the daemon', () => {
   let up: MockUpstream;

@@ -1,5 +1,4 @@
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { openStore } from '../../../src/db/client.js';
 import type { Store } from '../../../src/db/client.js';
 import { runMigrations } from '../../../src/db/migrate.js';
 import { createAdminRoutes } from '../../../src/daemon/routes/admin.js';
+import { closedPort } from '../../helpers/net.js';
 
 const TOKEN = 'a'.repeat(64);
 let store: Store;
@@ -48,14 +48,6 @@ async function adminError(p: Promise<unknown>): Promise<AdminError> {
   return err as AdminError;
 }
 
-/** A port nothing listens on (just released by a server). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const post = (path: string, body: unknown, token = TOKEN) =>
   fetch(url + path, {

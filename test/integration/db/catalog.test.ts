@@ -4,19 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createStoreService } from '../../../src/admin/store-service.js';
 import type { AdminService } from '../../../src/admin/types.js';
-import { AdminError } from '../../../src/admin/types.js';
 import { listDeployments } from '../../../src/db/queries/models.js';
 import { describeStores, resetStore } from './backends.js';
+import { rejects } from '../../helpers/admin-error.js';
 
-async function rejects(p: Promise<unknown>, status: number, message: RegExp): Promise<void> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AdminError);
-  expect({ status: (err as AdminError).status, message: (err as AdminError).message }).toMatchObject({ status });
-  expect((err as AdminError).message).toMatch(message);
-}
 
 const SECRET = 'sk-test-0123456789abcdefSECRET';
 let upstream: { url: string; seen: Record<string, string | undefined>[]; close(): void };

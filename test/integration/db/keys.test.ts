@@ -2,21 +2,12 @@ import { eq } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
 import { createStoreService } from '../../../src/admin/store-service.js';
 import type { AdminService } from '../../../src/admin/types.js';
-import { AdminError } from '../../../src/admin/types.js';
 import { readRevision } from '../../../src/db/queries/meta.js';
 import { apiKeys } from '../../../src/db/schema.js';
 import { hashApiKey } from '../../../src/lib/api-key.js';
 import { describeStores, resetStore } from './backends.js';
+import { rejects } from '../../helpers/admin-error.js';
 
-async function rejects(p: Promise<unknown>, status: number, message: RegExp): Promise<void> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AdminError);
-  expect((err as AdminError).status).toBe(status);
-  expect((err as AdminError).message).toMatch(message);
-}
 
 describeStores('admin keys', (ctx) => {
   let svc: AdminService;

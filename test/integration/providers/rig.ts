@@ -3,14 +3,14 @@
  * the usage event of a request, scripted upstream failures, a port nobody listens on, and a
  * controllable clock for deployment health.
  */
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { DeploymentHealth } from '../../../src/daemon/pipeline/health.js';
 import { usageEvents } from '../../../src/db/schema.js';
 import type { TestDaemon } from '../../helpers/daemon.js';
 import type { MockHandler } from '../../helpers/mock-upstream.js';
+export { closedPort } from '../../helpers/net.js';
 
 export type UsageEventRow = typeof usageEvents.$inferSelect;
 
@@ -45,14 +45,6 @@ export function failWith(status: number, message = `mock failure ${status}`, bod
 /** Never answers (the connection stays open until the mock closes). */
 export const hang: MockHandler = () => new Promise<void>(() => {});
 
-/** A local port with no listener (connections are refused). */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Gives the daemon a fresh DeploymentHealth on a clock the test moves. */
 export function manualHealth(gw: TestDaemon): { advance(ms: number): void; health: DeploymentHealth } {

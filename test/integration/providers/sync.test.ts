@@ -3,7 +3,6 @@
  * daemon's admin API (and the CLI as a subprocess), enriched from the built-in catalog, on PGlite and
  * (when LW_TEST_DATABASE_URL is set) Postgres.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
@@ -13,6 +12,7 @@ import { startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { defaultHandler, startMockUpstream, type MockHandler, type MockUpstream } from '../../helpers/mock-upstream.js';
 import { backends } from '../../helpers/pg.js';
 import { closedPort } from './rig.js';
+import { runProcess, type ProcessResult } from '../../helpers/process.js';
 
 const LISTED = ['gpt-4o', 'gpt-4o-2024-08-06', 'text-embedding-3-small', 'gpt5.4', 'openai/gpt-4o-mini', 'my-local-model', 'has space'];
 
@@ -32,19 +32,10 @@ const listing: MockHandler = (req, res) => {
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-function lwCli(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'], HOME: home, LW_HOME: home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function lwCli(args: string[], home: string): Promise<ProcessResult> {
+  return runProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], HOME: home, LW_HOME: home },
   });
 }
 

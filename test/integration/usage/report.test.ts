@@ -10,18 +10,10 @@ import { createUsageWriter } from '../../../src/daemon/usage/writer.js';
 import { modelAliases, models } from '../../../src/db/schema.js';
 import { USD } from '../../unit/limits/fixtures.js';
 import { addKey, describeStores, rec } from './stores.js';
+import { rejects } from '../../helpers/admin-error.js';
 
 const NOW = new Date('2025-03-12T12:00:00Z');
 
-async function rejects(p: Promise<unknown>, status: number, message: RegExp): Promise<void> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AdminError);
-  expect((err as AdminError).status).toBe(status);
-  expect((err as AdminError).message).toMatch(message);
-}
 
 describeStores('usage report', (store) => {
   async function fill(): Promise<void> {
