@@ -1,8 +1,11 @@
 /**
  * @module Validation of a `POST /v1/embeddings` body (seed 002): input shapes, `dimensions`, `encoding_format`
  * and the item / per-item / per-request token limits, each violation a 400 naming the limit and the item.
+ * The cl100k tokenizer (~30 MB of tables) is loaded only when an item's bytes do not already prove it within
+ * the limits, or when an exact count is read; never by importing this module.
  */
-import { isWithinTokenLimit } from 'gpt-tokenizer/encoding/cl100k_base';
+import { createRequire } from 'node:module';
+import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import { GatewayError } from '../errors.js';
 
 export interface EmbeddingsLimits {
@@ -27,8 +30,10 @@ export interface EmbeddingModelInfo {
 
 export interface ValidateEmbeddingsOptions {
   /**
-   * `exact` (default) counts every item with the tokenizer. `estimate` skips the tokenizer when byte lengths
-   * prove that no limit can be reached (tokens ≤ UTF-8 bytes) and then returns ~4 bytes per token estimates.
+   * `exact` (default) enforces every limit exactly and returns exact counts, but tokenizes at validation only
+   * the items whose UTF-8 bytes exceed the per-item limit (tokens ≤ bytes) or all of them when the bytes
+   * exceed the total; the counts of the others are computed when first read. `estimate` skips the tokenizer
+   * when byte lengths prove that no limit can be reached and then returns ~4 bytes per token estimates.
    */
   counting?: 'exact' | 'estimate';
   limits?: Partial<EmbeddingsLimits>;
@@ -37,6 +42,7 @@ export interface ValidateEmbeddingsOptions {
 export interface ValidatedEmbeddingsRequest {
   /** One entry per input item: a string or a token-id array. */
   inputs: Array<string | number[]>;
+  /** Counts (this and the next two) may be computed on first read, which can load the tokenizer. */
   totalTokens: number;
   perItemTokens: number[];
   /** True when counts are estimates: `counting: 'estimate'`, or a long space-free stretch cut where it stood. */
@@ -151,6 +157,14 @@ function parseDimensions(value: unknown, model: EmbeddingModelInfo): number | un
 /** Special-token text (`<|endoftext|>`) is counted as ordinary text instead of throwing. */
 const ORDINARY = { disallowedSpecial: new Set<string>() };
 
+let cl100k: typeof Cl100k | null = null;
+
+/** gpt-tokenizer's CommonJS cl100k build, required on first use (synchronously, then cached). */
+function isWithinTokenLimit(text: string, limit: number): number | false {
+  cl100k ??= createRequire(import.meta.url)('gpt-tokenizer/encoding/cl100k_base') as typeof Cl100k;
+  return cl100k.isWithinTokenLimit(text, limit, ORDINARY);
+}
+
 /**
  * BPE cost grows with the square of a pre-token's length, and cl100k pre-tokens are unbounded runs of letters
  * (CJK text, `aaaa…`), whitespace or symbols: 40,000 such characters take seconds. So text goes to the
@@ -206,7 +220,7 @@ export function countTokensUpTo(text: string, limit: number): { tokens: number |
   let chunkStart = 0;
   const flush = (end: number): boolean => {
     if (end > chunkStart) {
-      const counted = isWithinTokenLimit(text.slice(chunkStart, end), limit - total, ORDINARY);
+      const counted = isWithinTokenLimit(text.slice(chunkStart, end), limit - total);
       if (counted === false) return false;
       total += counted;
     }
@@ -254,11 +268,15 @@ function estimateWithinLimits(items: ReadonlyArray<string | number[]>, limits: E
   return { perItem, total, estimated };
 }
 
+type Counted = ReturnType<typeof countTokensUpTo>;
+
+/** Every item counted in order, throwing at the first limit passed; `known` holds counts already made. */
 function countExact(
   items: ReadonlyArray<string | number[]>,
   limits: EmbeddingsLimits,
   model: string,
   single: boolean,
+  known: ReadonlyArray<Counted | undefined> = [],
 ): Counts {
   const perItem: number[] = new Array(items.length);
   let total = 0;
@@ -269,7 +287,7 @@ function countExact(
     const perItemLimit = `the maximum is ${fmt(limits.maxTokensPerItem)} tokens per input for ${model}`;
     let tokens: number;
     if (typeof item === 'string') {
-      const counted = countTokensUpTo(item, limits.maxTokensPerItem);
+      const counted = known[i] ?? countTokensUpTo(item, limits.maxTokensPerItem);
       if (counted.tokens === null) {
         throw invalid(`${label} has more than ${fmt(limits.maxTokensPerItem)} tokens; ${perItemLimit}.`);
       }
@@ -290,6 +308,40 @@ function countExact(
     }
   }
   return { perItem, total, estimated };
+}
+
+/**
+ * Exact limits with the least tokenizing. In byte-level BPE every token covers at least one UTF-8 byte, so an
+ * item of at most `maxTokensPerItem` bytes is within that limit and items whose bytes sum to at most
+ * `maxTotalTokens` are within the total: those are not tokenized here. A longer item is counted (up to the
+ * limit); when one passes its limit or the byte bound passes the total, `countExact` decides in order, with
+ * the same errors as always. Returns the counts, made when first asked for (tokenizing the rest then).
+ */
+function checkExact(
+  items: ReadonlyArray<string | number[]>,
+  limits: EmbeddingsLimits,
+  model: string,
+  single: boolean,
+): () => Counts {
+  const known: Array<Counted | undefined> = new Array(items.length);
+  let bound = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    let tokens: number | null;
+    if (typeof item !== 'string') tokens = item.length;
+    else {
+      const bytes = Buffer.byteLength(item, 'utf8');
+      if (bytes <= limits.maxTokensPerItem) tokens = bytes;
+      else tokens = (known[i] = countTokensUpTo(item, limits.maxTokensPerItem)).tokens;
+    }
+    bound += tokens ?? Infinity;
+    if (tokens === null || tokens > limits.maxTokensPerItem || bound > limits.maxTotalTokens) {
+      const counts = countExact(items, limits, model, single, known); // exact, in order: throws at the limit passed
+      return () => counts;
+    }
+  }
+  let counts: Counts | null = null;
+  return () => (counts ??= countExact(items, limits, model, single, known));
 }
 
 /**
@@ -318,14 +370,19 @@ export function validateEmbeddingsRequest(
     throw invalid(`'user' must be a string; got ${typeName(req.user)}.`, 'user');
   }
   const { items, single } = parseInput(req.input, limits.maxItems);
-  const counts =
-    (options.counting === 'estimate' ? estimateWithinLimits(items, limits) : null) ??
-    countExact(items, limits, model.id, single);
+  const estimate = options.counting === 'estimate' ? estimateWithinLimits(items, limits) : null;
+  const counts = estimate ? () => estimate : checkExact(items, limits, model.id, single);
   return {
     inputs: items,
-    totalTokens: counts.total,
-    perItemTokens: counts.perItem,
-    tokensEstimated: counts.estimated,
+    get totalTokens() {
+      return counts().total;
+    },
+    get perItemTokens() {
+      return counts().perItem;
+    },
+    get tokensEstimated() {
+      return counts().estimated;
+    },
     ...(dimensions !== undefined ? { dimensions } : {}),
     encodingFormat,
     ...(typeof req.user === 'string' ? { user: req.user } : {}),

@@ -9,9 +9,10 @@
  * runs out. Settlements are sent in the background (retried) and awaited by `close()`.
  * Keys expire: buckets when full again, quota counters a day after their period, credit state after 30
  * idle days. Period totals are seeded from the store with SETNX semantics, so a restart never resets them.
+ * ioredis (~15 MB) is imported by `createRedisLimiter`, so a daemon without Redis never loads it.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { GatewayError } from '../errors.js';
 import type { KeyEntry } from '../state/types.js';
@@ -52,7 +53,8 @@ function unreachable(cause: unknown): GatewayError {
 export async function createRedisLimiter(opts: RedisLimiterOptions): Promise<Limiter> {
   const log = opts.log ?? silentLogger;
   const leaseMs = opts.leaseMs ?? 60_000;
-  const redis = new Redis(opts.url, { maxRetriesPerRequest: 2, connectTimeout: 5_000, lazyConnect: true });
+  const { Redis: RedisClient } = await import('ioredis');
+  const redis = new RedisClient(opts.url, { maxRetriesPerRequest: 2, connectTimeout: 5_000, lazyConnect: true });
   redis.on('error', (err: Error) => log.warn('redis error', { error: err.message }));
   await redis.connect();
   redis.defineCommand('lwAdmit', { numberOfKeys: 8, lua: ADMIT });

@@ -47,8 +47,13 @@ export interface RouteRequest {
   stream: boolean;
   /** Requested output cap, if any (reservation for limits). */
   maxOutputTokens: number | null;
-  /** Prompt tokens by a real tokenizer; called only when a limit or an estimate needs it. */
+  /** Prompt tokens by a real tokenizer; called only when a usage estimate needs it (loads the tokenizer). */
   promptTokens(): number;
+  /**
+   * A cheap, tokenizer-free prompt-token guess for reservations and routing (characters of the
+   * prompt's text ÷ 3, plus framing): runs on every limited request, so it must not tokenize.
+   */
+  reserveTokens(): number;
   /**
    * Model-dependent checks (e.g. embeddings `dimensions`, per-model token limits), run right after the
    * model is resolved and before limits are admitted; throws a GatewayError (400) to refuse.

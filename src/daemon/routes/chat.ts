@@ -9,7 +9,7 @@ import { chatErrorFrame, chatPassthrough } from '../providers/openai-chat.js';
 import { upstreamCodecFor } from '../providers/codecs.js';
 import { SSE_DONE, sseData } from '../http/sse.js';
 import type { ChatChunk, ChatRequest } from '../translate/chat/types.js';
-import { estimatePromptTokens } from '../usage/estimate.js';
+import { estimatePromptTokens, quickPromptTokens } from '../usage/estimate.js';
 import { validateChatRequest } from './chat-validate.js';
 
 /** Chat as the client side of a translated exchange (upstream is not OpenAI-compatible). */
@@ -39,12 +39,14 @@ export const chatRoute: InferenceRoute = {
   parse(body): RouteRequest {
     const chat = validateChatRequest(body);
     let prompt: number | null = null;
+    let reserve: number | null = null;
     const promptTokens = (): number => (prompt ??= estimatePromptTokens(chat));
     return {
       model: chat.model,
       stream: chat.stream === true,
       maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null,
       promptTokens,
+      reserveTokens: () => (reserve ??= quickPromptTokens(chat)),
       exchange(d, _model, requestId) {
         if (d.provider.kind === 'openai') return chatPassthrough(chat, d.upstreamModel);
         return translatedExchange(chat, upstreamCodecFor(d, requestId), chatClientCodec(chat));

@@ -1,6 +1,7 @@
 /**
  * @module POST /v1/embeddings (seed 002). Shape checks in `parse`, the model-dependent checks
- * (`dimensions`, per-item token limit) and exact token counting in `validate`, once the model is known.
+ * (`dimensions`, per-item and total token limits) in `validate`, once the model is known; exact token
+ * counts only when read (`promptTokens`, an upstream answer without usage), a length-based guess to reserve.
  * Upstream: OpenAI-compatible providers only. The upstream is always asked for floats; `base64` is
  * produced by the gateway (`floatsToBase64`, exact float32 bytes), so every upstream supports it.
  */
@@ -12,6 +13,7 @@ import type { InferenceRoute } from '../pipeline/handle.js';
 import { findCatalogEntry } from '../providers/catalog.js';
 import type { ModelEntry } from '../state/types.js';
 import type { TokenUsage } from '../translate/chat/types.js';
+import { quickTextTokens } from '../usage/estimate.js';
 
 interface UpstreamEmbedding {
   object?: string;
@@ -44,6 +46,23 @@ export function embeddingModelInfo(model: ModelEntry): EmbeddingModelInfo {
   info = { id: model.id, capabilities: dimensions ? { dimensions } : {}, maxInputTokens };
   infoCache.set(model, info);
   return info;
+}
+
+/**
+ * Tokenizer-free tokens of an embeddings `input` for reservations: strings by `quickTextTokens`, token
+ * arrays by their length (exact). Reads the raw body, so it never throws on a malformed one.
+ * @example quickInputTokens(['hello', [1, 2]]) // 2 + 2 = 4
+ */
+export function quickInputTokens(input: unknown): number {
+  if (typeof input === 'string') return quickTextTokens(input);
+  if (!Array.isArray(input)) return 0;
+  if (input.length > 0 && typeof input[0] === 'number') return input.length;
+  let tokens = 0;
+  for (const item of input as unknown[]) {
+    if (typeof item === 'string') tokens += quickTextTokens(item);
+    else if (Array.isArray(item)) tokens += item.length;
+  }
+  return tokens;
 }
 
 function bad(message: string, param: string): never {
@@ -106,6 +125,7 @@ export const embeddingsRoute: InferenceRoute = {
     }
     if (body['stream'] === true) bad('Embeddings cannot be streamed; remove "stream".', 'stream');
     let validated: ValidatedEmbeddingsRequest | null = null;
+    let reserve: number | null = null;
     const checked = (): ValidatedEmbeddingsRequest => {
       if (!validated) throw new GatewayError('internal_error', 'embeddings request used before validation');
       return validated;
@@ -119,6 +139,7 @@ export const embeddingsRoute: InferenceRoute = {
         validated = validateEmbeddingsRequest(body, embeddingModelInfo(model));
       },
       promptTokens: () => checked().totalTokens,
+      reserveTokens: () => (reserve ??= quickInputTokens(body['input'])),
       exchange(d, model) {
         if (d.provider.kind !== 'openai') throw noEmbeddingsUpstream(model);
         return embeddingsExchange(body, checked(), d.upstreamModel, model.id);

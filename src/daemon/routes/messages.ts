@@ -24,7 +24,7 @@ import { MessagesRequestSchema, type MessagesRequest, type MessagesUsage } from 
 import { createChatToAnthropicStream } from '../translate/anthropic/stream.js';
 import { messagesToChat } from '../translate/anthropic/to-chat.js';
 import { anthropicUsageToChat } from '../translate/anthropic/usage.js';
-import { estimateTextTokens } from '../usage/estimate.js';
+import { estimateTextTokens, quickTextTokens } from '../usage/estimate.js';
 
 /** Client headers an Anthropic upstream must see (API version, beta features). */
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
@@ -206,12 +206,14 @@ export const messagesRoute: InferenceRoute = {
     const req = parseMessagesBody(MessagesRequestSchema, body);
     const forwarded = forwardedHeaders(headers);
     let prompt: number | null = null;
+    let reserve: number | null = null;
     const promptTokens = (): number => (prompt ??= countMessagesTokens(req));
     return {
       model: req.model,
       stream: req.stream === true,
       maxOutputTokens: req.max_tokens,
       promptTokens,
+      reserveTokens: () => (reserve ??= Math.max(1, quickTextTokens(messagesRequestText(req)))),
       exchange(d, model, requestId): Exchange {
         if (d.provider.kind === 'anthropic') return messagesPassthrough(body, d.upstreamModel, forwarded);
         const chat = messagesToChat(req, d.upstreamModel, model.maxOutput ? { maxTokensCap: model.maxOutput } : {});

@@ -13,7 +13,7 @@ import { chatToResponses } from '../translate/responses/from-chat.js';
 import { responsesRequestSchema, type ResponsesRequest } from '../translate/responses/schema.js';
 import { createResponsesStreamEncoder } from '../translate/responses/stream.js';
 import { responsesToChat, type ResponsesContext } from '../translate/responses/to-chat.js';
-import { estimatePromptTokens } from '../usage/estimate.js';
+import { estimatePromptTokens, quickPromptTokens } from '../usage/estimate.js';
 import { upstreamCodecFor } from '../providers/codecs.js';
 
 export function responsesClientCodec(ctx: ResponsesContext, opts: { id: string; createdAt: number; model: string }): ClientCodec {
@@ -49,11 +49,13 @@ export const responsesRoute: InferenceRoute = {
     let translated: { chat: ChatRequest; ctx: ResponsesContext } | null = null;
     const translate = () => (translated ??= responsesToChat(req, req.model));
     let prompt: number | null = null;
+    let reserve: number | null = null;
     return {
       model: req.model,
       stream: req.stream === true,
       maxOutputTokens: req.max_output_tokens ?? null,
       promptTokens: () => (prompt ??= estimatePromptTokens(translate().chat)),
+      reserveTokens: () => (reserve ??= quickPromptTokens(translate().chat)),
       exchange(d, _model, requestId) {
         const id = `resp_${requestId.slice(4)}`;
         if (d.provider.kind === 'openai' && d.provider.supportsResponses) return responsesPassthrough(body, d.upstreamModel, id);

@@ -2,7 +2,7 @@
  * @module `model: "auto"`: the best healthy model this key may use for this request, chosen by the
  * router's scorer (`score.ts`, preference `fastest`: health, then recent latency, then GA over Preview,
  * then price). What the request needs is read from its body whatever the inbound format (tools; image
- * parts of Chat, Responses or Messages; the prompt estimate). The choice is reported in the
+ * parts of Chat, Responses or Messages; the prompt's cheap token estimate). The choice is reported in the
  * `x-lw-routed-model` header and, on non-stream chat, in a `routing_info` field of the body.
  */
 import { GatewayError } from '../errors.js';
@@ -41,15 +41,16 @@ function hasImage(value: unknown, depth: number): boolean {
 
 /**
  * What a request body needs of a model: tools when it offers any, vision when a message carries an
- * image, and room for the prompt.
+ * image, and room for the prompt. `estimateTokens` is called once; the pipeline passes the route's
+ * tokenizer-free `reserveTokens`, so routing never loads or runs the tokenizer.
  * @example requestNeeds({ messages: [...], tools: [...] }, () => 120) // { tools: true, vision: false, promptTokens: 120 }
  */
-export function requestNeeds(body: Record<string, unknown>, promptTokens: () => number): Required<Pick<Needs, 'tools' | 'vision' | 'promptTokens'>> {
+export function requestNeeds(body: Record<string, unknown>, estimateTokens: () => number): Required<Pick<Needs, 'tools' | 'vision' | 'promptTokens'>> {
   const tools = body['tools'] ?? body['functions'];
   return {
     tools: Array.isArray(tools) && tools.length > 0,
     vision: hasImage(body['messages'], 0) || hasImage(body['input'], 0),
-    promptTokens: promptTokens(),
+    promptTokens: estimateTokens(),
   };
 }
 

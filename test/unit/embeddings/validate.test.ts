@@ -1,6 +1,8 @@
 /** @module Every embeddings limit of seed 002 is a 400 naming the limit and the item; valid bodies are counted. */
+import { createRequire } from 'node:module';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-import { describe, expect, it } from 'vitest';
+import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { validateEmbeddingsRequest, type EmbeddingModelInfo } from '../../../src/daemon/embeddings/validate.js';
 import { GatewayError } from '../../../src/daemon/errors.js';
 
@@ -213,6 +215,59 @@ describe('input shapes', () => {
       message: 'The request body must be a JSON object with at least "model" and "input".',
       param: null,
     });
+  });
+});
+
+describe('the byte bound (tokens ≤ UTF-8 bytes): no tokenizer for inputs that cannot pass a limit', () => {
+  // validate.ts requires the tokenizer's CommonJS build: spying on its export sees every call it makes
+  const cl100k = createRequire(import.meta.url)('gpt-tokenizer/encoding/cl100k_base') as typeof Cl100k;
+  const tokenizing = () => vi.spyOn(cl100k, 'isWithinTokenLimit');
+  afterEach(() => vi.restoreAllMocks());
+  /** ' hello' ×1365 + ' a': 8,192 bytes, 1,366 tokens. */
+  const atLimit = hellos(1365) + ' a';
+
+  it('an input of exactly the per-item limit in bytes passes without tokenizing; counts come exact when read', () => {
+    expect(Buffer.byteLength(atLimit)).toBe(8192);
+    const spy = tokenizing();
+    const r = validateEmbeddingsRequest({ input: atLimit }, SMALL);
+    const multibyte = validateEmbeddingsRequest({ input: ['é'.repeat(4096), '字'.repeat(2730)] }, SMALL); // 8,192 and 8,190 bytes
+    expect(spy).not.toHaveBeenCalled();
+    expect(r.totalTokens).toBe(countTokens(atLimit));
+    expect(r).toMatchObject({ perItemTokens: [1366], tokensEstimated: false });
+    expect(spy).toHaveBeenCalled();
+    expect(multibyte.perItemTokens).toEqual([countTokens('é'.repeat(4096)), countTokens('字'.repeat(2730))]);
+  });
+
+  it('one byte more and the input is tokenized at validation, and still checked exactly', () => {
+    const spy = tokenizing();
+    const over = atLimit + 'b'; // 8,193 bytes, 1,366 tokens: within the limit
+    const r = validateEmbeddingsRequest({ input: over }, SMALL);
+    expect(spy).toHaveBeenCalled();
+    expect(r.totalTokens).toBe(countTokens(over));
+    spy.mockClear();
+    const accents = validateEmbeddingsRequest({ input: 'é'.repeat(4097) }, SMALL); // 8,194 bytes
+    expect(spy).toHaveBeenCalled();
+    expect(accents.totalTokens).toBe(countTokens('é'.repeat(4097)));
+    const tiny: EmbeddingModelInfo = { id: 'tiny-embed', capabilities: {}, maxInputTokens: 6 };
+    spy.mockClear();
+    const six = validateEmbeddingsRequest({ input: ' hello' }, tiny); // 6 bytes
+    expect(spy).not.toHaveBeenCalled();
+    expect(six.totalTokens).toBe(1);
+    expect(rejects({ input: ['ab', hellos(7)] }, tiny).message).toBe(
+      'input[1] has more than 6 tokens; the maximum is 6 tokens per input for tiny-embed.',
+    );
+    expect(validateEmbeddingsRequest({ input: hellos(6) }, tiny).totalTokens).toBe(6); // 36 bytes, 6 tokens
+  });
+
+  it('the total is bounded by bytes too: tokenized only when the bytes pass it', () => {
+    const spy = tokenizing();
+    const items = Array<string>(36).fill(atLimit); // 294,912 bytes ≤ 300,000
+    expect(validateEmbeddingsRequest({ input: items }, SMALL).inputs).toHaveLength(36);
+    expect(spy).not.toHaveBeenCalled();
+    const many = Array<string>(37).fill(atLimit); // 303,104 bytes > 300,000 but 50,542 tokens
+    const r = validateEmbeddingsRequest({ input: many }, SMALL);
+    expect(spy).toHaveBeenCalled();
+    expect(r.totalTokens).toBe(37 * 1366);
   });
 });
 

@@ -1,8 +1,17 @@
+import { createRequire } from 'node:module';
 import { countTokens } from 'gpt-tokenizer';
-import { describe, expect, it } from 'vitest';
+import type * as O200k from 'gpt-tokenizer/encoding/o200k_base';
+import { describe, expect, it, vi } from 'vitest';
 import type { ModelEntry } from '../../../src/daemon/state/types.js';
 import type { TokenUsage } from '../../../src/daemon/translate/chat/types.js';
-import { costOf, estimatePromptTokens, estimateTextTokens, MAX_EXACT_CHARS } from '../../../src/daemon/usage/estimate.js';
+import {
+  costOf,
+  estimatePromptTokens,
+  estimateTextTokens,
+  MAX_EXACT_CHARS,
+  quickPromptTokens,
+  quickTextTokens,
+} from '../../../src/daemon/usage/estimate.js';
 
 const usage = (p: number, c: number, cached = 0): TokenUsage => ({
   promptTokens: p,
@@ -50,6 +59,101 @@ describe('token estimates', () => {
     expect(performance.now() - t0).toBeLessThan(5_000); // generous: the point is "not seconds per MB"
     expect(n / ((exact * huge.length) / (MAX_EXACT_CHARS * 4))).toBeGreaterThan(0.95);
     expect(n / ((exact * huge.length) / (MAX_EXACT_CHARS * 4))).toBeLessThan(1.1);
+  });
+});
+
+describe('quick (tokenizer-free) estimates', () => {
+  /** ceil(chars / 3): what the quick estimates charge for text. */
+  const q = (chars: number): number => Math.ceil(chars / 3);
+
+  it('quickTextTokens is a third of the length, rounded up', () => {
+    expect(quickTextTokens('')).toBe(0);
+    expect(quickTextTokens('a')).toBe(1);
+    expect(quickTextTokens('abc')).toBe(1);
+    expect(quickTextTokens('abcd')).toBe(2);
+    expect(quickTextTokens('Hello, world!')).toBe(5);
+  });
+
+  it('counts role and text with the same per-message framing as estimatePromptTokens', () => {
+    expect(quickPromptTokens({ messages: [{ role: 'user', content: 'Hi' }] })).toBe(3 + q('userHi'.length) + 3);
+    const two = quickPromptTokens({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'What is the weather in Paris?' },
+      ],
+    });
+    expect(two).toBe(2 * 3 + q('system'.length + 'Be brief.'.length + 'user'.length + 29) + 3);
+    expect(quickPromptTokens({ messages: [] })).toBe(3);
+  });
+
+  it('counts names, multi-part text, reasoning and unknown parts; images at fixed costs', () => {
+    const text = 'abcdef';
+    const parts = quickPromptTokens({
+      messages: [
+        {
+          role: 'user',
+          name: 'alice',
+          content: [
+            { type: 'text', text },
+            { type: 'text', text: 'xyz' },
+            { type: 'image_url', image_url: { url: 'data:', detail: 'low' } },
+            { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+          ],
+        },
+      ],
+    });
+    expect(parts).toBe(3 + q('user'.length + 'alice'.length + text.length + 3) + 85 + 765 + 3);
+    const audio = { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } };
+    const withAudio = quickPromptTokens({ messages: [{ role: 'user', content: [audio] as never }] });
+    // an unknown part counts as about its JSON: more than its strings alone, not far off JSON.stringify
+    expect(withAudio).toBeGreaterThanOrEqual(3 + q('user'.length + JSON.stringify(audio).length) + 3);
+    expect(withAudio).toBeLessThanOrEqual(3 + q('user'.length + JSON.stringify(audio).length + 16) + 3);
+    const reasoning = quickPromptTokens({ messages: [{ role: 'assistant', content: 'ok', reasoning_content: 'x'.repeat(30) }] });
+    expect(reasoning).toBe(3 + q('assistant'.length + 2 + 30) + 3);
+  });
+
+  it('counts tool calls (name + arguments), tool results and tool definitions', () => {
+    const args = '{"city":"Paris"}';
+    const call = quickPromptTokens({
+      messages: [
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'weather', arguments: args } }] },
+        { role: 'tool', tool_call_id: 'c1', content: 'sunny, 21 °C' },
+      ],
+    });
+    expect(call).toBe(2 * 3 + q('assistant'.length + 'weather'.length + args.length + 'tool'.length + 'sunny, 21 °C'.length) + 3);
+    const tools = [
+      { type: 'function' as const, function: { name: 'weather', description: 'Current weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const base = quickPromptTokens({ messages: [{ role: 'user', content: 'Hi' }] });
+    const withTools = quickPromptTokens({ messages: [{ role: 'user', content: 'Hi' }], tools });
+    // tool definitions count as about their JSON length (strings and keys exact, punctuation included)
+    const json = JSON.stringify(tools).length;
+    expect(withTools - base).toBeGreaterThanOrEqual(Math.floor(json / 3) - 1);
+    expect(withTools - base).toBeLessThanOrEqual(Math.ceil((json * 1.1) / 3) + 1);
+    expect(quickPromptTokens({ messages: [{ role: 'user', content: 'Hi' }], tools: [] })).toBe(base);
+  });
+
+  it('never runs the tokenizer (estimatePromptTokens, given the same request, does)', () => {
+    // estimate.ts requires gpt-tokenizer's CommonJS build, whose `countTokens` reads this module's export
+    const o200k = createRequire(import.meta.url)('gpt-tokenizer/encoding/o200k_base') as typeof O200k;
+    const spy = vi.spyOn(o200k, 'countTokens');
+    try {
+      const req = { messages: [{ role: 'user' as const, content: 'Hi there' }], tools: [{ type: 'function' as const, function: { name: 'f' } }] };
+      expect(quickPromptTokens(req) + quickTextTokens('Hello')).toBeGreaterThan(0);
+      expect(spy).not.toHaveBeenCalled();
+      estimatePromptTokens(req);
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('reserves more than the real count of English prose, and tolerates odd shapes', () => {
+    const prose = 'The quick brown fox jumps over the lazy dog, then naps in the afternoon sun. '.repeat(40);
+    const req = { messages: [{ role: 'user' as const, content: prose }] };
+    expect(quickPromptTokens(req)).toBeGreaterThan(estimatePromptTokens(req));
+    expect(quickPromptTokens({ messages: undefined as never })).toBe(3);
+    expect(quickPromptTokens({ messages: [{ role: 'user', content: null }] })).toBe(3 + q(4) + 3);
   });
 });
 

@@ -1,0 +1,137 @@
+/**
+ * Memory: gpt-tokenizer (+50 MB with its tables) and ioredis (+15 MB) must not be loaded by starting the
+ * daemon, nor by requests whose upstream reports usage — reservations and `auto` routing use the routes'
+ * tokenizer-free `reserveTokens()`, embeddings under the byte bound skip the tokenizer — only when a count
+ * is really needed (an answer without usage, `promptTokens()`). Checked in a fresh `node` process (sources
+ * through tsx) that records every module it resolves under those packages: ESM resolutions by a resolve
+ * hook (appended to a file, since hooks run off-thread), CommonJS loads from `require.cache`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runProcess } from '../../helpers/process.js';
+import { ROOT } from '../../helpers/serve-process.js';
+
+/** Runs in the child after `--import tsx`: every import below goes through the hook. */
+const CHILD = String.raw`
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+const LOG = process.env.LAZY_LOG;
+writeFileSync(LOG, '');
+const HOOK = "import { appendFileSync } from 'node:fs';" +
+  'let log; export function initialize(data) { log = data.log; }' +
+  'export async function resolve(specifier, context, next) {' +
+  '  const r = await next(specifier, context);' +
+  '  if (/[/\\\\]node_modules[/\\\\](gpt-tokenizer|ioredis)[/\\\\]/.test(r.url)) appendFileSync(log, r.url + "\\n");' +
+  '  return r;' +
+  '}';
+register('data:text/javascript,' + encodeURIComponent(HOOK), import.meta.url, { data: { log: LOG } });
+
+const require = createRequire(import.meta.url);
+const PKG = /[/\\]node_modules[/\\]((?:gpt-tokenizer|ioredis)[/\\].*)$/;
+/** Files loaded so far under node_modules/{gpt-tokenizer,ioredis}, package-relative, sorted. */
+function loaded() {
+  const esm = readFileSync(LOG, 'utf8').split('\n').filter(Boolean).map((u) => decodeURIComponent(new URL(u).pathname));
+  const files = [...esm, ...Object.keys(require.cache)].map((f) => PKG.exec(f)?.[1]?.replaceAll('\\', '/')).filter(Boolean);
+  return [...new Set(files)].sort();
+}
+const src = (p) => import(pathToFileURL(process.cwd() + '/' + p).href);
+const report = (phase) => console.log(JSON.stringify({ phase, loaded: loaded() }));
+
+const { startDaemon } = await src('src/daemon/server.ts');
+const { inferenceRoutes } = await src('src/daemon/routes/index.ts');
+const { requestNeeds } = await src('src/daemon/routing/auto.ts');
+await src('src/daemon/limits/redis.ts');
+await src('src/daemon/pipeline/handle.ts');
+if (typeof startDaemon !== 'function') throw new Error('no startDaemon');
+report('imported');
+
+const chat = inferenceRoutes['/v1/chat/completions'];
+const body = { model: 'auto', messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: [{ type: 'function', function: { name: 'weather' } }] };
+const rr = chat.parse(body, {});
+const needs = requestNeeds(body, rr.reserveTokens.bind(rr));
+console.log(JSON.stringify({ phase: 'reserve', reserve: rr.reserveTokens(), needs }));
+report('parsed');
+
+const { startTestDaemon } = await src('test/helpers/daemon.ts');
+const { startMockUpstream, defaultHandler, chatCompletion } = await src('test/helpers/mock-upstream.ts');
+const up = await startMockUpstream((req, res) => {
+  if (req.path.endsWith('/embeddings')) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.25] }], usage: { prompt_tokens: 3, total_tokens: 3 } }));
+    return;
+  }
+  if (req.body?.messages?.[0]?.content === 'no usage') {
+    const { usage: _none, ...answer } = chatCompletion(String(req.body.model));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer));
+    return;
+  }
+  return defaultHandler(req, res);
+});
+const gw = await startTestDaemon();
+try {
+  await gw.admin.providers.add({ name: 'oai', kind: 'openai', base_url: up.url, api_key_env: null });
+  await gw.admin.models.add({ id: 'gpt-4o', provider: 'oai', price_in: '2.5', price_out: '10', context_window: 128000, capabilities: { tools: true } });
+  await gw.admin.models.add({ id: 'text-embedding-3-small', kind: 'embedding', provider: 'oai', price_in: '0.02', price_out: '0' });
+  // every token limit on: each request reserves tokens and credits
+  await gw.admin.tiers.create('metered', { rpm: 1000, tpm: 1000000, quota_tokens: 10000000 });
+  const { key } = await gw.admin.keys.create({ name: 'lazy', tier: 'metered', credits: '100' });
+  report('started');
+  const send = async (path, payload) => {
+    const res = await fetch(gw.baseURL + path, { method: 'POST', headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(path + ' → ' + res.status + ': ' + text);
+    return text;
+  };
+  const post = async (path, payload) => JSON.parse(await send(path, payload));
+  await post('/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] });
+  await post('/chat/completions', { ...body, max_tokens: 50 });
+  const sse = await send('/chat/completions', { model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hi' }] });
+  if (!sse.includes('"usage"')) throw new Error('stream without usage: ' + sse);
+  await post('/embeddings', { model: 'text-embedding-3-small', input: ['The quick brown fox', 'jumps over the lazy dog'] });
+  report('served');
+  // the upstream reports no usage: the gateway estimates it, which needs the tokenizer
+  await post('/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'no usage' }] });
+  report('estimated');
+} finally {
+  await gw.close();
+  await up.close();
+}
+`;
+
+describe('heavy dependencies load lazily', () => {
+  const home = mkdtempSync(join(tmpdir(), 'lw-lazy-'));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('neither gpt-tokenizer nor ioredis is loaded by startup, reservations, auto routing or served requests', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LAZY_LOG: join(home, 'resolved.log') };
+    for (const k of ['LW_DATABASE_URL', 'LW_REDIS_URL', 'NODE_OPTIONS']) delete env[k];
+    const run = await runProcess(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { cwd: ROOT, env });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{"phase"'))
+      .map((l) => JSON.parse(l) as { phase: string; loaded?: string[]; reserve?: number; needs?: unknown });
+    const at = (phase: string) => {
+      const line = lines.find((l) => l.phase === phase);
+      if (!line) throw new Error(`no ${phase} line in:\n${run.stdout}\n${run.stderr}`);
+      return line;
+    };
+    const nothing: string[] = [];
+    expect(at('imported').loaded).toEqual(nothing);
+    // 3 framing + ceil(("user" + the question + the tool JSON) / 3) + 3 priming: a positive, cheap number
+    expect(at('reserve')).toMatchObject({ needs: { tools: true, vision: false, promptTokens: at('reserve').reserve } });
+    expect(at('reserve').reserve).toBeGreaterThan(10);
+    expect(at('parsed').loaded).toEqual(nothing);
+    expect(at('started').loaded).toEqual(nothing);
+    expect(at('served').loaded).toEqual(nothing);
+    // an answer without usage needs a count: now (and only now) the tokenizer is loaded
+    const late = at('estimated').loaded ?? [];
+    expect(late.some((f) => f.startsWith('gpt-tokenizer/'))).toBe(true);
+    expect(late.some((f) => f.startsWith('ioredis/'))).toBe(false);
+  }, 120_000);
+});
