@@ -45,4 +45,21 @@ export class Metrics {
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
+
+  private readonly perRoute = new Map<string, { done: { inc(): void }; latency: { observe(v: number): void } }>();
+
+  /**
+   * One finished inference request. The labelled children are looked up once per endpoint and status
+   * (prom-client hashes the label object on every `inc({…})`, measurable on the hot path).
+   */
+  requestDone(endpoint: string, status: number, seconds: number): void {
+    const k = `${endpoint} ${status}`;
+    let c = this.perRoute.get(k);
+    if (!c) {
+      c = { done: this.requests.labels(endpoint, String(status)), latency: this.latency.labels(endpoint) };
+      this.perRoute.set(k, c);
+    }
+    c.done.inc();
+    c.latency.observe(seconds);
+  }
 }

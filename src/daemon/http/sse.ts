@@ -15,19 +15,22 @@ export class SseFramer {
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     const frames: Buffer[] = [];
     let start = 0;
-    for (let i = 0; i < buf.length; i++) {
-      if (buf[i] !== LF) continue;
+    // indexOf runs natively: only the bytes around each newline are looked at from JavaScript
+    let i = buf.indexOf(LF);
+    while (i !== -1) {
       // a frame ends at "\n\n" or "\n\r\n"
       const next = buf[i + 1];
       if (next === LF) {
         frames.push(buf.subarray(start, i + 2));
         start = i + 2;
-        i++;
       } else if (next === CR && buf[i + 2] === LF) {
         frames.push(buf.subarray(start, i + 3));
         start = i + 3;
-        i += 2;
+      } else {
+        i = buf.indexOf(LF, i + 1);
+        continue;
       }
+      i = buf.indexOf(LF, start);
     }
     this.pending = start < buf.length ? buf.subarray(start) : null;
     return frames;

@@ -6,10 +6,9 @@
 import type { UsageAttempt } from '../../db/schema.js';
 import type { GatewayDeps } from '../deps.js';
 import { GatewayError } from '../errors.js';
-import { providerKey, type Timeouts, type UpstreamResponse } from '../providers/upstream.js';
+import { isAbortError, providerKey, type CancelToken, type Timeouts, type UpstreamResponse } from '../providers/upstream.js';
 import type { DeploymentEntry, ModelEntry, ProviderEntry } from '../state/types.js';
 import type { Exchange, RouteRequest } from './exchange.js';
-import { readAll } from './relay.js';
 import { upstreamHttpError } from './upstream-error.js';
 
 export interface Dispatched {
@@ -41,17 +40,12 @@ function timeoutsFor(p: ProviderEntry, defaults: Timeouts): Timeouts {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function isAbort(err: unknown): boolean {
-  const name = (err as Error)?.name;
-  return name === 'AbortError' || name === 'RequestAbortedError';
-}
-
 export async function dispatch(
   deps: GatewayDeps,
   rr: RouteRequest,
   model: ModelEntry,
   requestId: string,
-  signal: AbortSignal,
+  cancel: CancelToken,
   attempts: UsageAttempt[],
 ): Promise<Dispatched> {
   const order = deps.health.order(model.deployments);
@@ -65,7 +59,7 @@ export async function dispatch(
       if (!lastErr || (lastErr.code !== 'upstream_unreachable' && lastErr.code !== 'upstream_error')) break;
       await sleep(100);
     }
-    if (signal.aborted) throw new GatewayError('invalid_request', 'The client closed the request.');
+    if (cancel.aborted) throw new GatewayError('invalid_request', 'The client closed the request.');
     const exchange = rr.exchange(d, model, requestId);
     const started = deps.now();
     let err: GatewayError;
@@ -76,7 +70,7 @@ export async function dispatch(
         path: exchange.path,
         body: exchange.body,
         headers: upstreamHeaders(d.provider, exchange.headers, deps.env),
-        signal,
+        cancel,
         timeouts: timeoutsFor(d.provider, deps.config.timeouts),
       });
       if (upstream.status >= 200 && upstream.status < 300) {
@@ -85,13 +79,12 @@ export async function dispatch(
         attempts.push({ provider: d.provider.name, upstreamModel: d.upstreamModel, status: upstream.status, ms });
         return { deployment: d, exchange, upstream, sentAt: started };
       }
-      const text = (await readAll(upstream).catch(() => Buffer.alloc(0))).toString('utf8');
-      const ra = upstream.headers['retry-after'];
-      err = upstreamHttpError(d.provider.name, upstream.status, text, typeof ra === 'string' ? ra : undefined);
+      const text = (await upstream.readAll().catch(() => Buffer.alloc(0))).toString('utf8');
+      err = upstreamHttpError(d.provider.name, upstream.status, text, upstream.header('retry-after'));
       status = upstream.status;
       deps.log.debug('upstream error body', { request_id: requestId, provider: d.provider.name, status, body: text.slice(0, 2000) });
     } catch (e) {
-      if (isAbort(e)) {
+      if (isAbortError(e)) {
         // the client left while this attempt was under way: the upstream may already have the prompt
         attempts.push({ provider: d.provider.name, upstreamModel: d.upstreamModel, status: 499, error: 'client_closed', ms: deps.now() - started });
         throw e;

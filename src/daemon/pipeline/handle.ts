@@ -18,7 +18,8 @@ import { costOf, estimateTextTokens } from '../usage/estimate.js';
 import type { Endpoint } from '../usage/types.js';
 import { dispatch, type Dispatched } from './dispatch.js';
 import type { RouteRequest } from './exchange.js';
-import { readAll, relayStream } from './relay.js';
+import { relayStream } from './relay.js';
+import { CancelToken } from '../providers/upstream.js';
 
 export interface InferenceRoute {
   endpoint: Endpoint;
@@ -34,18 +35,15 @@ function hasTokenLimits(key: KeyEntry): boolean {
   return key.limits.tpm !== null || key.limits.quotaTokens !== null || key.creditsPico !== null;
 }
 
-/** Bodies up to this size are counted with the tokenizer for reservations; larger ones by size. */
-const EXACT_RESERVE_BYTES = 8192;
-
 /**
- * What a request reserves against TPM, quota and credits before the upstream call. Small prompts are
- * counted with the tokenizer (cheap there, and JSON overhead would distort a size-based guess); large
- * ones (a 40 KB Codex turn costs milliseconds to tokenize) are estimated as a third of their bytes,
- * above the ~4 bytes per token of typical text. Settlement replaces the reservation with real counts.
+ * What a request reserves against TPM, quota and credits before the upstream call: the route's
+ * tokenizer-free prompt guess (a third of the prompt's characters, above the ~4 characters per token
+ * of typical text; tokenizing every prompt would cost CPU and the tokenizer's memory on every
+ * request) plus the output cap. Settlement replaces the reservation with the real counts.
  */
-function reserveFor(key: KeyEntry, model: ModelEntry, rr: RouteRequest, bodyBytes: number): { tokens: number; costPico: bigint } {
+function reserveFor(key: KeyEntry, model: ModelEntry, rr: RouteRequest): { tokens: number; costPico: bigint } {
   if (!hasTokenLimits(key)) return { tokens: 0, costPico: 0n };
-  const prompt = bodyBytes <= EXACT_RESERVE_BYTES ? rr.promptTokens() : Math.ceil(bodyBytes / 3);
+  const prompt = rr.reserveTokens();
   const completion = Math.min(rr.maxOutputTokens ?? DEFAULT_COMPLETION_RESERVE, model.maxOutput ?? Number.MAX_SAFE_INTEGER);
   const usage: TokenUsage = { promptTokens: prompt, completionTokens: completion, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
   return { tokens: prompt + completion, costPico: costOf(model, usage).costPico };
@@ -69,7 +67,7 @@ export async function handleInference(
 ): Promise<void> {
   const t0 = deps.now();
   const attempts: UsageAttempt[] = [];
-  const ctl = new AbortController();
+  const ctl = new CancelToken();
   let key: KeyEntry | null = null;
   let model: ModelEntry | null = null;
   let rr: RouteRequest | null = null;
@@ -85,14 +83,14 @@ export async function handleInference(
     const raw = await readBody(req, deps.config.bodyLimit);
     const body = parseJsonObject(raw);
     rr = route.parse(body, req.headers);
-    const auto = route.kind === 'chat' && isAutoRequest(snap, rr.model) ? chooseAuto(snap, key, requestNeeds(body, rr.promptTokens.bind(rr)), deps.health) : null;
+    const auto = route.kind === 'chat' && isAutoRequest(snap, rr.model) ? chooseAuto(snap, key, requestNeeds(body, rr.reserveTokens.bind(rr)), deps.health) : null;
     model = auto?.model ?? resolveModel(snap, key, rr.model, route.kind);
     res.setHeader('x-lw-routed-model', model.id);
     rr.validate?.(model);
-    const reserve = reserveFor(key, model, rr, raw.length);
+    const reserve = reserveFor(key, model, rr);
     admission = await deps.limiter.admit({ key, estimatedTokens: reserve.tokens, estimatedCostPico: reserve.costPico });
     for (const h in admission.headers) res.setHeader(h, admission.headers[h]!);
-    const d = await dispatch(deps, rr, model, requestId, ctl.signal, attempts);
+    const d = await dispatch(deps, rr, model, requestId, ctl, attempts);
     out.dispatched = d;
     deps.metrics.overhead.observe((d.sentAt - t0) / 1000);
     res.setHeader('x-lw-overhead-ms', String(d.sentAt - t0));
@@ -100,16 +98,16 @@ export async function handleInference(
     if (rr.stream) await streamOut(deps, res, rr, d, ctl, out, t0);
     else await jsonOut(res, rr, d, out, t0, deps, auto && route.endpoint === 'chat' ? { model: model.id, provider: d.deployment.provider.name, reason: auto.reason } : null);
   } catch (err) {
-    const ge = ctl.signal.aborted && !(err instanceof GatewayError) ? new GatewayError('invalid_request', 'client closed the request') : toGatewayError(err);
+    const ge = ctl.aborted && !(err instanceof GatewayError) ? new GatewayError('invalid_request', 'client closed the request') : toGatewayError(err);
     if (ge.code === 'internal_error') deps.log.error('unexpected error', { request_id: requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
-    out.status = ctl.signal.aborted ? 499 : ge.status;
+    out.status = ctl.aborted ? 499 : ge.status;
     out.error = ge;
-    if (ctl.signal.aborted && rr && !out.usage && (out.dispatched !== null || attempts.at(-1)?.status === 499)) {
+    if (ctl.aborted && rr && !out.usage && (out.dispatched !== null || attempts.at(-1)?.status === 499)) {
       // the client left while the upstream had the request (no answer read yet): bill the prompt, estimated
       out.usage = { promptTokens: rr.promptTokens(), completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
       out.estimated = true;
     }
-    if (!ctl.signal.aborted) sendError(res, ge, route.surface);
+    if (!ctl.aborted) sendError(res, ge, route.surface);
   } finally {
     finishRequest(deps, route, requestId, t0, key, model, rr, admission, attempts, out);
   }
@@ -124,7 +122,7 @@ async function jsonOut(
   deps: GatewayDeps,
   routing: RoutingInfo | null,
 ): Promise<void> {
-  const raw = await readAll(d.upstream);
+  const raw = await d.upstream.readAll();
   let result;
   try {
     result = d.exchange.json(raw);
@@ -148,7 +146,7 @@ async function streamOut(
   res: ServerResponse,
   rr: RouteRequest,
   d: Dispatched,
-  ctl: AbortController,
+  ctl: CancelToken,
   out: Outcome,
   t0: number,
 ): Promise<void> {
@@ -222,8 +220,7 @@ function finishRequest(
       errorCode: out.error?.code ?? null,
     });
   }
-  deps.metrics.requests.inc({ endpoint: route.endpoint, status: String(out.status) });
-  deps.metrics.latency.observe({ endpoint: route.endpoint }, latency / 1000);
+  deps.metrics.requestDone(route.endpoint, out.status, latency / 1000);
   deps.log.info('request', {
     request_id: requestId,
     endpoint: route.endpoint,

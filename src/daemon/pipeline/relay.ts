@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
-import { classifyTransportError, type UpstreamResponse } from '../providers/upstream.js';
+import { classifyTransportError, isAbortError, type UpstreamResponse } from '../providers/upstream.js';
 import { SseFramer } from '../http/sse.js';
 import type { StreamRelay } from './exchange.js';
 
@@ -16,12 +16,6 @@ export interface StreamResult {
   /** ms from the start of the relay to the first byte written to the client. */
   firstByteAt: number | null;
   error: GatewayError | null;
-}
-
-export async function readAll(up: UpstreamResponse): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of up.body) chunks.push(c as Buffer);
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /**
@@ -38,16 +32,21 @@ export function relayStream(
 ): Promise<StreamResult> {
   return new Promise((resolve) => {
     const framer = new SseFramer();
-    const body = up.body;
+    const body = up;
     let firstByteAt: number | null = null;
     let settled = false;
+    let draining = false;
 
     const write = (out: string | Buffer | null): void => {
       if (out === null || out.length === 0 || res.writableEnded || res.destroyed) return;
       if (firstByteAt === null) firstByteAt = now();
-      if (!res.write(out)) {
+      if (!res.write(out) && !draining) {
+        draining = true;
         body.pause();
-        res.once('drain', () => body.resume());
+        res.once('drain', () => {
+          draining = false;
+          body.resume();
+        });
       }
     };
 
@@ -60,8 +59,8 @@ export function relayStream(
 
     const onClose = (): void => {
       if (res.writableFinished) return;
-      abort();
       body.destroy();
+      abort();
       finish('client_aborted', null);
     };
     res.on('close', onClose);
@@ -81,37 +80,49 @@ export function relayStream(
       try {
         fn();
       } catch (e) {
-        abort();
         body.destroy();
+        abort();
         fail(e instanceof GatewayError ? e : new GatewayError('upstream_error', `Provider '${providerName}' sent a stream the gateway could not read.`, { cause: e }));
       }
     };
 
-    body.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      guarded(() => {
-        for (const frame of framer.push(chunk)) write(relay.frame(frame));
-      });
-    });
-    body.on('end', () => {
-      if (settled) return;
-      guarded(() => {
-        const rest = framer.rest();
-        if (rest) write(relay.frame(Buffer.concat([rest, Buffer.from('\n\n')])));
-        write(relay.end());
-        res.end();
-        finish('completed', null);
-      });
-    });
-    body.on('error', (err: Error) => {
-      if (settled) return;
-      // after the headers, only a timeout keeps its own code; anything else is a stream that broke off
-      const ge = classifyTransportError(err, providerName);
-      fail(
-        ge instanceof GatewayError && ge.code === 'upstream_timeout'
-          ? ge
-          : new GatewayError('upstream_error', `The stream from provider '${providerName}' broke off.`, { cause: err }),
-      );
+    body.read({
+      data(chunk) {
+        if (settled) return;
+        guarded(() => {
+          const frames = framer.push(chunk);
+          if (frames.length === 1) return write(relay.frame(frames[0]!));
+          // frames that arrived in one read leave in one write: nothing is held back, one syscall
+          const outs: Buffer[] = [];
+          for (const frame of frames) {
+            const out = relay.frame(frame);
+            if (out !== null && out.length > 0) outs.push(typeof out === 'string' ? Buffer.from(out) : out);
+          }
+          write(outs.length === 1 ? outs[0]! : outs.length === 0 ? null : Buffer.concat(outs));
+        });
+      },
+      end() {
+        if (settled) return;
+        guarded(() => {
+          const rest = framer.rest();
+          if (rest) write(relay.frame(Buffer.concat([rest, Buffer.from('\n\n')])));
+          write(relay.end());
+          res.end();
+          finish('completed', null);
+        });
+      },
+      error(err) {
+        if (settled) return;
+        // lw abandoned the call itself: the client went away (its close handler may not have run yet)
+        if (isAbortError(err)) return finish('client_aborted', null);
+        // after the headers, only a timeout keeps its own code; anything else is a stream that broke off
+        const ge = classifyTransportError(err, providerName);
+        fail(
+          ge instanceof GatewayError && ge.code === 'upstream_timeout'
+            ? ge
+            : new GatewayError('upstream_error', `The stream from provider '${providerName}' broke off.`, { cause: err }),
+        );
+      },
     });
   });
 }

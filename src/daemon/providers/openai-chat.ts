@@ -10,7 +10,8 @@ import type { ChunkDecoder, UpstreamCodec } from '../pipeline/translated.js';
 import { ChunkTally } from '../pipeline/translated.js';
 import { parseFrame, SSE_DONE, sseData } from '../http/sse.js';
 import { renderOpenAIError } from '../errors.js';
-import { chatCompletionText, usageFromChat, type ChatChunk, type ChatRequest, type ChatResponse, type TokenUsage } from '../translate/chat/types.js';
+import { chatCompletionText, usageFromChat, type ChatChunk, type ChatRequest, type ChatResponse, type ChatUsage, type TokenUsage } from '../translate/chat/types.js';
+import { usageFromTail } from './json-usage.js';
 
 const USAGE = Buffer.from('"usage"');
 const DONE = Buffer.from('[DONE]');
@@ -109,12 +110,17 @@ export function chatPassthrough(chat: ChatRequest, upstreamModel: string): Excha
     path: '/chat/completions',
     body: upstreamChatBody(chat, upstreamModel),
     json(raw) {
-      let resp: ChatResponse | null = null;
-      try {
-        resp = JSON.parse(raw.toString('utf8')) as ChatResponse;
-      } catch {
-        resp = null;
-      }
+      const parse = (): ChatResponse | null => {
+        try {
+          return JSON.parse(raw.toString('utf8')) as ChatResponse;
+        } catch {
+          return null;
+        }
+      };
+      // the bytes go to the client as they are: only the usage is read, from the tail when possible
+      const tail = usageFromTail(raw);
+      if (tail !== undefined) return { body: raw, usage: usageFromChat(tail as ChatUsage | null), completionText: () => chatCompletionText(parse()) };
+      const resp = parse();
       return { body: raw, usage: usageFromChat(resp?.usage), completionText: () => chatCompletionText(resp) };
     },
     stream: () => new PassthroughChatRelay(clientWantsUsage),

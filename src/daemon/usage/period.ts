@@ -22,6 +22,17 @@ export interface Period {
  * @example periodOf('week', Date.parse('2025-01-01T12:00:00Z')) // start 2024-12-30 (Monday), end 2025-01-06
  */
 export function periodOf(kind: PeriodKind, at: number): Period {
+  // the limiter asks several times per request, nearly always about the current period
+  const hit = lastPeriod[kind];
+  if (hit && at >= hit.start && at < hit.end) return hit;
+  const p = Object.freeze(computePeriod(kind, at));
+  lastPeriod[kind] = p;
+  return p;
+}
+
+const lastPeriod: Partial<Record<PeriodKind, Period>> = {};
+
+function computePeriod(kind: PeriodKind, at: number): Period {
   const d = new Date(at);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();

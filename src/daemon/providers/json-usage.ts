@@ -1,0 +1,117 @@
+/**
+ * @module Reading `usage` out of a non-stream JSON answer without parsing the whole answer: the
+ * passthrough relays the upstream's bytes untouched and only needs the token counts, which OpenAI
+ * and compatible servers put near the end (`…,"usage":{…},"system_fingerprint":…}`). The tail is
+ * scanned from the last `"usage":` key; when that key is provably the top-level one its object alone
+ * is parsed. Anything unusual returns `undefined` and the caller parses the whole answer.
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COLON = 0x3a;
+const KEY = Buffer.from('"usage"');
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+function skipSpace(raw: Buffer, i: number): number {
+  while (i < raw.length && isSpace(raw[i]!)) i++;
+  return i;
+}
+
+/** Index just past the string that starts at `i` (a quote), or -1 if it never ends. */
+function skipString(raw: Buffer, i: number): number {
+  for (let j = i + 1; j < raw.length; j++) {
+    const b = raw[j]!;
+    if (b === BACKSLASH) j++;
+    else if (b === QUOTE) return j + 1;
+  }
+  return -1;
+}
+
+/**
+ * Scans from `i` to the end tracking nesting; returns the depth change and where it first went
+ * negative (relative to `i`), or null on an unterminated string.
+ */
+function scanTail(raw: Buffer, i: number): { lowest: number; lowestAt: number } | null {
+  let depth = 0;
+  let lowest = 0;
+  let lowestAt = -1;
+  while (i < raw.length) {
+    const b = raw[i]!;
+    if (b === QUOTE) {
+      i = skipString(raw, i);
+      if (i === -1) return null;
+      continue;
+    }
+    if (b === OPEN || b === OPEN_ARRAY) depth++;
+    else if (b === CLOSE || b === CLOSE_ARRAY) {
+      depth--;
+      if (depth < lowest) {
+        lowest = depth;
+        lowestAt = i;
+      }
+    }
+    i++;
+  }
+  return { lowest, lowestAt };
+}
+
+/** End (exclusive) of the object starting at `i` (an opening brace), or -1. */
+function objectEnd(raw: Buffer, i: number): number {
+  let depth = 0;
+  while (i < raw.length) {
+    const b = raw[i]!;
+    if (b === QUOTE) {
+      i = skipString(raw, i);
+      if (i === -1) return -1;
+      continue;
+    }
+    if (b === OPEN || b === OPEN_ARRAY) depth++;
+    else if (b === CLOSE || b === CLOSE_ARRAY) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/**
+ * The top-level `usage` object of a JSON object answer: the object, `null` when the answer has
+ * `"usage": null`, or `undefined` when it cannot be told cheaply (no such key near the end, a nested
+ * `usage` last, or malformed bytes): then parse the whole answer.
+ * @example usageFromTail(Buffer.from('{"id":"x","usage":{"prompt_tokens":3}}')) // { prompt_tokens: 3 }
+ */
+export function usageFromTail(raw: Buffer): Record<string, unknown> | null | undefined {
+  const at = raw.lastIndexOf(KEY);
+  if (at === -1) return undefined;
+  // a `"usage"` in the bytes is always a key or a whole string value (quotes inside strings are escaped)
+  let i = skipSpace(raw, at + KEY.length);
+  if (raw[i] !== COLON) return undefined;
+  i = skipSpace(raw, i + 1);
+  let valueEnd: number;
+  const first = raw[i];
+  if (first === OPEN) {
+    valueEnd = objectEnd(raw, i);
+    if (valueEnd === -1) return undefined;
+  } else if (raw.subarray(i, i + 4).toString('latin1') === 'null') {
+    valueEnd = i + 4;
+  } else return undefined;
+  // top level: after the value the nesting closes exactly once, on the answer's final brace
+  const tail = scanTail(raw, valueEnd);
+  if (!tail || tail.lowest !== -1 || raw[tail.lowestAt] !== CLOSE) return undefined;
+  if (skipSpace(raw, tail.lowestAt + 1) !== raw.length) return undefined;
+  if (first !== OPEN) return null;
+  try {
+    const v: unknown = JSON.parse(raw.subarray(i, valueEnd).toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
