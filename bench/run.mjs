@@ -31,7 +31,7 @@ import { destroyAgents, percentile, runLoad } from './lib/load.mjs';
 import { cellFor, interleaved, phase, rssSampler, sanity } from './lib/measure.mjs';
 import { portkeyHeaders, startPortkey } from './lib/peer-portkey.mjs';
 import { CLK_TCK, CORES, coreBusy, cpuMicros, killAllNow, pinSelf, PINNING, rssMB, stopAll, stopChild } from './lib/procs.mjs';
-import { BODY, configureLw, LW_MODELS, MOCK_MODELS, PATH, startLw, startMock } from './lib/lw.mjs';
+import { BODY, configureLw, LW_MODELS, MOCK_MODELS, PATH, startFloor, startLw, startMock } from './lib/lw.mjs';
 import { buildRows, renderTable } from './lib/report.mjs';
 import { clearInterval, setInterval } from 'node:timers';
 
@@ -57,6 +57,7 @@ const { values: opt } = parseArgs({
     'lw-entry': { type: 'string' },
     'keep-home': { type: 'boolean', default: false },
     'no-restart': { type: 'boolean', default: false },
+    'no-floor': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     db: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -189,9 +190,13 @@ async function main() {
   const json = { 'content-type': 'application/json' };
   const targets = [
     { id: 'direct', base: mock.base, pid: mock.child.pid, headers: json, models: MOCK_MODELS, share: 1 },
-    { id: 'lw', base: lw.base, pid: lw.child.pid, headers: { ...json, authorization: `Bearer ${key}` }, models: LW_MODELS, share: 1 },
+    { id: 'lw', base: lw.base, pid: lw.child.pid, storePid: lw.storePid, headers: { ...json, authorization: `Bearer ${key}` }, models: LW_MODELS, share: 1 },
   ];
+  if (lw.storePid) log(`lw runs its embedded store in its own process (pid ${lw.storePid}): its CPU and RSS are reported beside lw's`);
   const notes = [];
+  // the floor: a logic-free Node proxy on lw's core, for what any Node gateway costs on this layout
+  const floor = opt['no-floor'] ? null : await startFloor({ core: GW_CORE, upstream: mock.base, log });
+  if (floor) targets.push({ id: 'floor', base: floor.base, pid: floor.child.pid, headers: json, models: MOCK_MODELS, share: 1 });
   let portkey = null;
   if (opt.peer === 'portkey') {
     try {
@@ -227,8 +232,17 @@ async function main() {
 
   const bgBefore = await coreBusy(1000);
   log(`background CPU load with lw, mock${portkey ? ', portkey' : ''} idle: ${bgBefore?.map((b, i) => `core${i} ${b}%`).join(', ') ?? 'n/a'}`);
-  const rss = rssSampler(Object.fromEntries(targets.filter((t) => t.id !== 'direct').map((t) => [t.id, t.pid]).concat([['mock', mock.child.pid]])));
+  const rss = rssSampler(
+    Object.fromEntries(
+      targets
+        .filter((t) => t.id !== 'direct')
+        .map((t) => [t.id, t.pid])
+        .concat([['mock', mock.child.pid]])
+        .concat(lw.storePid ? [['store', lw.storePid]] : []),
+    ),
+  );
   const lwIdle = rssMB(lw.child.pid);
+  const storeIdle = lw.storePid ? rssMB(lw.storePid) : null;
   const ctx = { tmp, mockPid: mock.child.pid, rss, loadgen: LOADGEN, loadCore: LOAD_CORE, rounds: ROUNDS, durationS: DURATION, log };
 
   log('warm-up …');
@@ -283,13 +297,14 @@ async function main() {
     }
   }
 
-  result.rss = { firstStartIdle: firstStart.idleRssMB, restarted: !opt['no-restart'], lwIdle, lwMax: rss.loadMax.lw ?? null, mockMax: rss.loadMax.mock ?? null, portkeyMax: rss.loadMax.portkey ?? null };
+  result.rss = { firstStartIdle: firstStart.idleRssMB, restarted: !opt['no-restart'], lwIdle, lwMax: rss.loadMax.lw ?? null, storeIdle, storeMax: rss.loadMax.store ?? null, mockMax: rss.loadMax.mock ?? null, portkeyMax: rss.loadMax.portkey ?? null };
 
   if (SOAK_N > 0) {
     log(`soak: ${SOAK_N} requests through lw (chat and stream alternating, c=32), RSS every 5 s …`);
     const lwT = targets[1];
     const series = [];
-    const sample = () => series.push({ t: Math.round((Date.now() - s0) / 1000), mb: rssMB(lw.child.pid) });
+    const sample = () =>
+      series.push({ t: Math.round((Date.now() - s0) / 1000), mb: rssMB(lw.child.pid), ...(lw.storePid ? { storeMb: rssMB(lw.storePid) } : {}) });
     const s0 = Date.now();
     sample();
     const timer = setInterval(sample, 5000);
@@ -323,7 +338,12 @@ async function main() {
       troughDriftMB: troughDrift,
       series,
     };
-    log(`  soak: ${r.ok} ok, ${r.errors} errors in ${r.durationS.toFixed(1)} s; RSS start ${mbs[0].toFixed(1)} end ${mbs.at(-1).toFixed(1)} max ${Math.max(...mbs).toFixed(1)} MB, trough drift ${troughDrift.toFixed(1)} MB`);
+    const storeMbs = series.map((x) => x.storeMb).filter((x) => typeof x === 'number');
+    if (storeMbs.length) result.soak.store = { startMB: storeMbs[0], endMB: storeMbs.at(-1), maxMB: Math.max(...storeMbs) };
+    log(
+      `  soak: ${r.ok} ok, ${r.errors} errors in ${r.durationS.toFixed(1)} s; RSS start ${mbs[0].toFixed(1)} end ${mbs.at(-1).toFixed(1)} max ${Math.max(...mbs).toFixed(1)} MB, trough drift ${troughDrift.toFixed(1)} MB` +
+        (storeMbs.length ? `; store process start ${storeMbs[0].toFixed(1)} end ${storeMbs.at(-1).toFixed(1)} max ${Math.max(...storeMbs).toFixed(1)} MB` : ''),
+    );
   }
   rss.stop();
   const bgAfter = await coreBusy(1000);

@@ -5,6 +5,7 @@
  * run on every request) and a key. Shared by run.mjs and ab.mjs.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startChild, waitForLine, waitHttp } from './procs.mjs';
@@ -39,6 +40,18 @@ export async function startMock({ core, chunks = 16, log }) {
   return { child, port, base: `http://127.0.0.1:${port}` };
 }
 
+/** Starts bench/floor-proxy.mjs (a logic-free Node proxy) in front of `upstream`; resolves { child, port, base }. */
+export async function startFloor({ core, upstream, log }) {
+  const child = startChild('floor', process.execPath, [join(BENCH, 'floor-proxy.mjs'), '--upstream', upstream, '--parent-pipe'], {
+    core,
+    stdin: 'pipe',
+    onStderr: (l) => log(`floor: ${l}`),
+  });
+  const line = await waitForLine(child, (l) => l.startsWith('{'), 10_000, 'floor proxy');
+  const { port } = JSON.parse(line);
+  return { child, port, base: `http://127.0.0.1:${port}` };
+}
+
 /**
  * Starts `node [nodeArgs] <entry> serve` on a free loopback port with LW_HOME=home, on the embedded
  * store (database / Redis variables removed) unless extraEnv names one (--db). Resolves { child, port, base, env, startupMs }.
@@ -62,7 +75,20 @@ export async function startLw({ entry, home, core, logLevel = 'warn', nodeArgs =
   child.stdout.resume();
   const base = `http://127.0.0.1:${port}`;
   await waitHttp(`${base}/healthz`, 120_000, child, name);
-  return { child, port, base, env, startupMs: Date.now() - t0 };
+  return { child, port, base, env, startupMs: Date.now() - t0, storePid: storePidOf(home, child.pid) };
+}
+
+/**
+ * The embedded store's own process, when lw runs it in one (`store_pid` in daemon.json); null when the
+ * store is in-process or a PostgreSQL server. Measured beside lw, never hidden in it or left out.
+ */
+function storePidOf(home, lwPid) {
+  try {
+    const info = JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8'));
+    return info.pid === lwPid && typeof info.store_pid === 'number' ? info.store_pid : null;
+  } catch {
+    return null;
+  }
 }
 
 function cli(entry, env, home, args) {

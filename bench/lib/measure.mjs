@@ -42,6 +42,7 @@ export async function phase(t, kind, c, durationS, ctx, name) {
   const serverPid = t.pid;
   const cpu0 = cpuMicros(serverPid);
   const m0 = cpuMicros(ctx.mockPid);
+  const s0 = t.storePid ? cpuMicros(t.storePid) : 0;
   ctx.rss.begin();
   const r = await runLoad(ctx.loadgen, {
     url: t.base + PATH[kind],
@@ -56,7 +57,8 @@ export async function phase(t, kind, c, durationS, ctx, name) {
   const rss = ctx.rss.end();
   const cpu = cpuMicros(serverPid) - cpu0;
   const mcpu = cpuMicros(ctx.mockPid) - m0;
-  return { ...r, cpuTotalUs: cpu, mockCpuTotalUs: mcpu, rssMax: rss[t.id] ?? null };
+  const scpu = t.storePid ? cpuMicros(t.storePid) - s0 : null;
+  return { ...r, cpuTotalUs: cpu, mockCpuTotalUs: mcpu, storeCpuTotalUs: scpu, rssMax: rss[t.id] ?? null };
 }
 
 /** Interleaved rounds: direct, lw, [portkey], direct, lw, … so drift on a shared machine hits all alike. */
@@ -65,12 +67,13 @@ export async function cellFor(targets, kind, c, ctx) {
   for (let round = 0; round < ctx.rounds; round++) {
     for (const t of targets) {
       const r = await phase(t, kind, c, ctx.durationS, ctx, `${kind}-c${c}-${t.id}-${round}`);
-      const a = (acc[t.id] ??= { ok: 0, errors: 0, durationS: 0, cpuTotalUs: 0, mockCpuTotalUs: 0, p50s: [], p99s: [], rssMax: null, rounds: [] });
+      const a = (acc[t.id] ??= { ok: 0, errors: 0, durationS: 0, cpuTotalUs: 0, mockCpuTotalUs: 0, storeCpuTotalUs: null, p50s: [], p99s: [], rssMax: null, rounds: [] });
       a.ok += r.ok;
       a.errors += r.errors;
       a.durationS += r.durationS;
       a.cpuTotalUs += r.cpuTotalUs;
       a.mockCpuTotalUs += r.mockCpuTotalUs;
+      if (r.storeCpuTotalUs !== null) a.storeCpuTotalUs = (a.storeCpuTotalUs ?? 0) + r.storeCpuTotalUs;
       a.p50s.push(r.p50);
       a.p99s.push(r.p99);
       if (r.rssMax !== null) a.rssMax = Math.max(a.rssMax ?? 0, r.rssMax);
@@ -88,13 +91,14 @@ export async function cellFor(targets, kind, c, ctx) {
       p99: mean(a.p99s),
       cpuUs: a.ok > 0 ? a.cpuTotalUs / a.ok : null,
       mockCpuUs: a.ok > 0 ? a.mockCpuTotalUs / a.ok : null,
+      storeCpuUs: a.ok > 0 && a.storeCpuTotalUs !== null ? a.storeCpuTotalUs / a.ok : null,
       rssMax: a.rssMax,
       rounds: a.rounds,
     };
     const o = out[id];
     ctx.log(
       `  ${kind.padEnd(6)} c=${String(c).padEnd(3)} ${id.padEnd(7)} ${Math.round(o.rps).toString().padStart(6)} req/s  p50 ${o.p50.toFixed(2)} p99 ${o.p99.toFixed(2)} ms  ` +
-        `cpu ${Math.round(o.cpuUs)} µs/req (mock ${Math.round(o.mockCpuUs)})${a.errors ? `  ERRORS ${a.errors}` : ''}`,
+        `cpu ${Math.round(o.cpuUs)} µs/req (${o.storeCpuUs !== null ? `store ${Math.round(o.storeCpuUs)}, ` : ''}mock ${Math.round(o.mockCpuUs)})${a.errors ? `  ERRORS ${a.errors}` : ''}`,
     );
   }
   return out;

@@ -48,12 +48,22 @@ export function buildRows(r) {
       add({
         metric: `${label} server CPU µs/req`,
         direct: d ? `${int(d.cpuUs)} (mock)` : 'n/a',
-        lw: `${int(l?.cpuUs)} (+mock ${int(l?.mockCpuUs)})`,
+        lw: `${int(l?.cpuUs)} (${l?.storeCpuUs != null ? `+store ${int(l.storeCpuUs)}, ` : ''}+mock ${int(l?.mockCpuUs)})`,
         portkey: p ? int(p.cpuUs) : '',
         ratio: cpuRatio === null ? '' : `${cpuRatio.toFixed(2)}×`,
         target: cpuTarget ? '≤ 3× mock' : '',
         pass: cpuTarget && cpuRatio !== null ? cpuRatio <= 3 : null,
       });
+      const f = cell.floor;
+      if (f && l) {
+        add({
+          metric: `${label} floor proxy: req/s, CPU µs/req`,
+          direct: `${int(f.rps)}, ${int(f.cpuUs)}`,
+          lw: `lw − floor: ${int(l.cpuUs - f.cpuUs)} µs`,
+          ratio: d ? `floor ${(f.cpuUs / d.cpuUs).toFixed(2)}× mock` : '',
+          target: 'info',
+        });
+      }
       if (l && (l.errors > 0 || d?.errors > 0 || p?.errors > 0)) {
         add({ metric: `${label} errors / non-2xx`, direct: int(d?.errors), lw: int(l.errors), portkey: p ? int(p.errors) : '' });
       }
@@ -79,6 +89,17 @@ export function buildRows(r) {
     }
   }
 
+  if (r.latency?.floor) {
+    const { floor: f, lw: l, direct: d } = r.latency;
+    add({
+      metric: 'c=1 floor proxy (no logic, lw core) p50 / p99',
+      direct: pair(f.p50, f.p99, 3),
+      lw: `+${ms(l.p50 - f.p50, 3)} / +${ms(l.p99 - f.p99, 3)}`,
+      ratio: `floor +${ms(f.p50 - d.p50, 3)} ms`,
+      target: 'info',
+    });
+  }
+
   if (r.latency?.control) {
     const { control: k, lw: l } = r.latency;
     add({
@@ -95,6 +116,10 @@ export function buildRows(r) {
       const { direct: d, lw: l, portkey: p } = r.firstByte[c];
       for (const q of ['p50', 'p99']) {
         const added = l[q] - d[q];
+        if (q === 'p50' && r.firstByte[c].floor) {
+          const f = r.firstByte[c].floor;
+          add({ metric: `stream first byte c=${c} floor proxy p50`, direct: ms(f.p50, 3), lw: `+${ms(l.p50 - f.p50, 3)}`, ratio: 'lw − floor', target: 'info' });
+        }
         if (q === 'p50' && r.firstByte[c].control) {
           const k = r.firstByte[c].control;
           add({ metric: `stream first byte c=${c} control (mock on lw core) p50`, direct: ms(k.p50, 3), lw: `+${ms(l.p50 - k.p50, 3)}`, ratio: 'lw − control', target: 'info' });
@@ -121,6 +146,9 @@ export function buildRows(r) {
       target: '≤ 120 MB',
       pass: r.rss.lwMax !== null ? r.rss.lwMax <= 120 : null,
     });
+    if (r.rss.storeMax != null) {
+      add({ metric: 'embedded store process RSS, max MB', direct: '', lw: `${mb(r.rss.storeMax)} (idle ${mb(r.rss.storeIdle)})`, portkey: '', target: 'info' });
+    }
   }
 
   if (peer && r.cells.chat?.['32']?.portkey && r.cells.chat['32'].lw && !r.cells.chat['32'].lw.na) {
