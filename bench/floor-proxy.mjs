@@ -10,8 +10,10 @@
  * Usage: node bench/floor-proxy.mjs --upstream http://127.0.0.1:PORT [--port 0] [--parent-pipe]
  * Prints one line `{"port":N,"pid":P}` once listening.
  */
+import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import process from 'node:process';
 
 const require = createRequire(import.meta.url);
 const { Pool } = require('undici');
