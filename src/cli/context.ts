@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { AdminService } from '../admin/types.js';
 import { getAdmin as realGetAdmin, type AdminBackend, type BackendDeps, type BackendOptions } from './backend.js';
 import { createOutput, type Output, type OutputStream } from './output.js';
+import type { InkKit } from './ui/load.js';
 
 /** Options every command accepts (declared on the root program). */
 export interface GlobalOptions extends BackendOptions {
@@ -24,6 +25,8 @@ export interface CliDeps {
   env?: NodeJS.ProcessEnv;
   /** Stops watch loops; default: the first SIGINT (Ctrl-C). */
   signal?: AbortSignal;
+  /** The ink kit for rendered output; `run()` loads it unless the command needs none (serve, --json). */
+  inkKit?: InkKit | null;
 }
 
 export interface CliContext {
@@ -54,6 +57,7 @@ export function createContext(deps: CliDeps = {}): CliContext {
           ...(deps.stderr ? { stderr: deps.stderr } : {}),
           ...(deps.isTTY !== undefined ? { isTTY: deps.isTTY } : {}),
           ...(deps.columns !== undefined ? { columns: deps.columns } : {}),
+          kit: deps.inkKit ?? null,
         });
         outputs.set(cmd, out);
       }

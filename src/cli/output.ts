@@ -3,10 +3,9 @@
  * The only file of the CLI that touches process.stdout / process.stderr.
  */
 import { stripVTControlCharacters } from 'node:util';
-import { render, renderToString, Text } from 'ink';
-import { createElement, type ReactElement } from 'react';
+import type { ReactElement } from 'react';
 import { plainFields, plainTable, type Column } from './format.js';
-import { Fields, Table } from './ui/Table.js';
+import type { InkKit } from './ui/load.js';
 import { theme } from './ui/theme.js';
 
 /** What output needs of a stream; process.stdout fits, and so does a test's capture. */
@@ -24,13 +23,21 @@ export interface OutputOptions {
   isTTY?: boolean;
   /** Terminal width for ink; defaults to stdout.columns or 80. */
   columns?: number;
+  /**
+   * The ink kit (ui/load.ts), loaded by the caller when it wants rendered output; without it a TTY
+   * gets plain text and ink views are printed as nothing.
+   */
+  kit?: InkKit | null | undefined;
 }
+
+/** Builds an ink element from the kit (so callers need no static import of ink or react). */
+export type InkView = (kit: InkKit) => ReactElement;
 
 export type OutputMode = 'json' | 'ink' | 'plain';
 
 /** A view re-rendered in place (watch mode). */
 export interface LiveView {
-  update(element: ReactElement): void;
+  update(view: InkView): void;
   stop(): void;
 }
 
@@ -51,10 +58,10 @@ export interface Output {
   error(text: string, hint?: string): void;
   /** Raw diagnostic text on stderr (LW_DEBUG stack traces). */
   debug(text: string): void;
-  /** Renders an ink element once (TTY: coloured; plain: ANSI stripped). Ignored with `--json`. */
-  renderInk(element: ReactElement): void;
+  /** Renders an ink view once (TTY: coloured; plain: ANSI stripped). Ignored with `--json` or without the kit. */
+  renderInk(view: InkView): void;
   /** A view that re-renders in place on a TTY; elsewhere each update is printed once. */
-  live(element: ReactElement): LiveView;
+  live(view: InkView): LiveView;
 }
 
 /**
@@ -66,12 +73,13 @@ export function createOutput(options: OutputOptions): Output {
   const stdout: OutputStream = options.stdout ?? process.stdout;
   const stderr: OutputStream = options.stderr ?? process.stderr;
   const tty = options.isTTY ?? stdout.isTTY === true;
-  const mode: OutputMode = options.json ? 'json' : tty ? 'ink' : 'plain';
+  const kit = options.kit ?? null;
+  const mode: OutputMode = options.json ? 'json' : tty && kit ? 'ink' : 'plain';
   const columns = options.columns ?? (stdout.columns && stdout.columns > 0 ? stdout.columns : 80);
   const human = mode !== 'json';
   const print = (text: string): void => void stdout.write(text.endsWith('\n') ? text : text + '\n');
-  const inkText = (element: ReactElement): string => {
-    const text = renderToString(element, { columns });
+  const inkText = (k: InkKit, element: ReactElement): string => {
+    const text = k.renderToString(element, { columns });
     return mode === 'ink' ? text : stripVTControlCharacters(text);
   };
 
@@ -85,18 +93,18 @@ export function createOutput(options: OutputOptions): Output {
       if (mode === 'json') print(JSON.stringify(value));
     },
     table(cols, rows, empty = 'nothing to show') {
-      if (mode === 'ink') print(inkText(createElement(Table<(typeof rows)[number]>, { columns: cols, rows, empty })));
+      if (mode === 'ink' && kit) print(inkText(kit, kit.createElement(kit.Table<(typeof rows)[number]>, { columns: cols, rows, empty })));
       else if (human) print(rows.length === 0 ? empty : plainTable(cols, rows));
     },
     fields(pairs) {
-      if (mode === 'ink') print(inkText(createElement(Fields, { pairs })));
+      if (mode === 'ink' && kit) print(inkText(kit, kit.createElement(kit.Fields, { pairs })));
       else if (human) print(plainFields(pairs));
     },
     line(text = '') {
       if (human) print(text);
     },
     success(text) {
-      if (mode === 'ink') print(inkText(createElement(Text, null, createElement(Text, { color: theme.ok }, '✓ '), text)));
+      if (mode === 'ink' && kit) print(inkText(kit, kit.createElement(kit.Text, null, kit.createElement(kit.Text, { color: theme.ok }, '✓ '), text)));
       else if (human) print(text);
     },
     warn(text) {
@@ -108,23 +116,23 @@ export function createOutput(options: OutputOptions): Output {
     debug(text) {
       stderr.write(text.endsWith('\n') ? text : text + '\n');
     },
-    renderInk(element) {
-      if (human) print(inkText(element));
+    renderInk(view) {
+      if (human && kit) print(inkText(kit, view(kit)));
     },
-    live(element) {
-      if (mode !== 'ink') {
-        out.renderInk(element);
+    live(view) {
+      if (mode !== 'ink' || !kit) {
+        out.renderInk(view);
         return { update: (next) => out.renderInk(next), stop: () => {} };
       }
       // ink needs a real write stream (events, columns); on a TTY stdout is one.
-      const instance = render(element, {
+      const instance = kit.render(view(kit), {
         stdout: stdout as NodeJS.WriteStream,
         stderr: stderr as NodeJS.WriteStream,
         patchConsole: false,
         exitOnCtrlC: false,
       });
       return {
-        update: (next) => instance.rerender(next),
+        update: (next) => instance.rerender(next(kit)),
         stop: () => instance.unmount(),
       };
     },

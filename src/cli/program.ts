@@ -17,6 +17,7 @@ import { createContext, type CliContext, type CliDeps } from './context.js';
 import { handleCliError } from './errors.js';
 import { examples } from './help.js';
 import { createOutput } from './output.js';
+import { loadInkKit } from './ui/load.js';
 
 function version(): string {
   try {
@@ -84,11 +85,23 @@ export function buildProgram(deps: CliDeps = {}, ctx: CliContext = createContext
   return program;
 }
 
+/** Commands that never render ink views: their processes should not carry ink, react and yoga (~40 MB). */
+const NO_INK_COMMANDS = new Set(['serve']);
+
+/** Whether this command line can render ink output: not `--json`, not `lw serve`. */
+function wantsInk(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  if (args.includes('--json')) return false;
+  const command = args.find((a) => !a.startsWith('-'));
+  return command === undefined || !NO_INK_COMMANDS.has(command);
+}
+
 /**
  * Parses `argv` (process.argv shape: node, script, ...args), runs the command and returns the exit code.
  * Never throws and never calls process.exit.
  */
 export async function run(argv: readonly string[], deps: CliDeps = {}): Promise<number> {
+  if (deps.inkKit === undefined && wantsInk(argv)) deps = { ...deps, inkKit: await loadInkKit() };
   const ctx = createContext(deps);
   const stderr = createOutput({ json: false, isTTY: false, ...(deps.stderr ? { stderr: deps.stderr } : {}) });
   try {

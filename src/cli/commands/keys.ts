@@ -3,7 +3,6 @@
  * data from the admin service; rendering (JSON, ink, plain) is separate.
  */
 import { Command } from 'commander';
-import { createElement } from 'react';
 import { z } from 'zod';
 import type { AdminService, CreatedKey, KeyCreateInput, KeySetInput, KeyView } from '../../admin/types.js';
 import type { CliContext } from '../context.js';
@@ -12,7 +11,6 @@ import { formatInt, formatList, formatTime, formatUsd, type Column } from '../fo
 import { examples } from '../help.js';
 import { csv, csvOrNone, definedOnly, limit, usd, usdOrNone } from '../options.js';
 import type { Output } from '../output.js';
-import { KeyReveal } from '../ui/KeyReveal.js';
 
 const createOptions = z.object({
   name: z.string().trim().min(1, 'a key name is required'),
@@ -99,7 +97,7 @@ export function keyFields(k: KeyView): Array<[string, string]> {
 /** The one place a plaintext key is printed: KeyReveal on a TTY, `key: lw-…` in plain text. */
 export function renderCreatedKey(out: Output, created: CreatedKey, action: 'created' | 'rotated'): void {
   if (out.isJson) return out.json(created);
-  if (out.mode === 'ink') return out.renderInk(createElement(KeyReveal, { created, action }));
+  if (out.mode === 'ink') return out.renderInk((k) => k.createElement(k.KeyReveal, { created, action }));
   out.line(`${action} key ${created.name} (tier ${created.tier}, id ${created.id})`);
   out.line(`key: ${created.key}`);
   out.line('store it now, it will not be shown again');

@@ -4,7 +4,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { createElement } from 'react';
 import { z } from 'zod';
 import type { AdminService, UsageQuery, UsageReport, UsageRow } from '../../admin/types.js';
 import type { AdminBackend } from '../backend.js';
@@ -12,8 +11,8 @@ import type { CliContext } from '../context.js';
 import { formatInt, formatUsd, plainTable } from '../format.js';
 import { examples } from '../help.js';
 import { interval, since, wholeNumber } from '../options.js';
-import type { Output } from '../output.js';
-import { UsageSummary, usageColumns } from '../ui/UsageSummary.js';
+import type { InkView, Output } from '../output.js';
+import { usageColumns } from '../usage-columns.js';
 
 const usageOptions = z.object({
   key: z.string().trim().min(1).optional(),
@@ -104,7 +103,7 @@ async function watch(ctx: CliContext, cmd: Command, out: Output, opts: UsageOpti
       if (out.isJson) out.jsonLine({ time: at.toISOString(), ...data.report });
       else if (out.mode === 'plain') out.line(usageLine(data.report, at));
       else {
-        const element = createElement(UsageSummary, { ...data, updatedAt: at.toISOString() });
+        const element: InkView = (k) => k.createElement(k.UsageSummary, { ...data, updatedAt: at.toISOString() });
         if (view) view.update(element);
         else view = out.live(element);
       }
@@ -141,7 +140,7 @@ export function usageCommand(ctx: CliContext): Command {
       if (parsed.watch) return watch(ctx, cmd, out, parsed);
       const { report, daily } = await ctx.withService(cmd, (s) => handleUsage(s, parsed.query, out.mode === 'ink'));
       if (out.isJson) out.json(report);
-      else if (out.mode === 'ink') out.renderInk(createElement(UsageSummary, { report, daily }));
+      else if (out.mode === 'ink') out.renderInk((k) => k.createElement(k.UsageSummary, { report, daily }));
       else renderPlain(out, report);
     });
 }

@@ -1,7 +1,8 @@
 /** @module `lw usage` on a TTY: totals, the grouped rows, and a per-day bar chart of tokens. */
 import { Box, Text } from 'ink';
 import type { UsageReport, UsageRow } from '../../admin/types.js';
-import { bar, formatInt, formatTime, formatUsd, type Column } from '../format.js';
+import { bar, formatInt, formatTime, formatUsd } from '../format.js';
+import { usageColumns } from '../usage-columns.js';
 import { Table } from './Table.js';
 import { theme } from './theme.js';
 
@@ -13,20 +14,6 @@ export interface UsageSummaryProps {
   updatedAt?: string | undefined;
   /** Widest bar in cells. */
   barWidth?: number;
-}
-
-const GROUP_HEADER = { day: 'DAY', model: 'MODEL', key: 'KEY' } as const;
-
-/** Columns of a usage table; shared with the plain renderer so both show the same thing. */
-export function usageColumns(by: UsageReport['by']): Column<UsageRow>[] {
-  return [
-    { header: GROUP_HEADER[by], value: (r) => r.group },
-    { header: 'REQUESTS', value: (r) => formatInt(r.requests), align: 'right' },
-    { header: 'PROMPT', value: (r) => formatInt(r.prompt_tokens), align: 'right' },
-    { header: 'COMPLETION', value: (r) => formatInt(r.completion_tokens), align: 'right' },
-    { header: 'CACHED', value: (r) => formatInt(r.cached_tokens), align: 'right' },
-    { header: 'COST', value: (r) => formatUsd(r.cost), align: 'right' },
-  ];
 }
 
 function DayChart({ rows, width }: { rows: readonly UsageRow[]; width: number }) {
