@@ -2,10 +2,16 @@
  * @module Prometheus metrics (prom-client, own registry per daemon): requests, latency and overhead,
  * in-flight, upstream errors, usage queue depth, estimated and dropped usage, unknown prices.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class Metrics {
   readonly registry = new Registry();
+
+  constructor() {
+    // process and runtime gauges (RSS, heap spaces, GC, event-loop lag), read when /metrics is scraped
+    collectDefaultMetrics({ register: this.registry, prefix: 'lw_' });
+  }
+
   readonly requests = new Counter({
     name: 'lw_requests_total',
     help: 'Inference requests by endpoint and status',
