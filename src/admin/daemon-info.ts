@@ -1,6 +1,7 @@
 /**
- * @module `daemon.json` in the data dir: where a running `lw serve` answers ({pid, url, started}, mode
- * 0600), so admin commands on the same machine can reach it while it holds the embedded store.
+ * @module `daemon.json` in the data dir: where a running `lw serve` answers ({pid, url, started}, plus
+ * store_pid when the embedded store runs in its own process; mode 0600), so admin commands on the same
+ * machine can reach it while it holds the embedded store, and tools (the bench) find both processes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ export interface DaemonInfo {
   url: string;
   /** ISO start time. */
   started: string;
+  /** The embedded store's own process, when it runs in one (`lw serve` without a database URL). */
+  store_pid?: number;
 }
 
 /** Writes the file atomically (temp file + rename), mode 0600. */
@@ -28,7 +31,7 @@ export function readDaemonInfo(path: string): DaemonInfo | null {
   try {
     const v = JSON.parse(readFileSync(path, 'utf8')) as Partial<DaemonInfo>;
     if (typeof v.pid !== 'number' || typeof v.url !== 'string' || typeof v.started !== 'string') return null;
-    return { pid: v.pid, url: v.url, started: v.started };
+    return { pid: v.pid, url: v.url, started: v.started, ...(typeof v.store_pid === 'number' ? { store_pid: v.store_pid } : {}) };
   } catch {
     return null;
   }

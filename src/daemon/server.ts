@@ -12,6 +12,7 @@ import { createUsageReporter } from '../admin/usage-report.js';
 import { openStore, type Store } from '../db/client.js';
 import { acquireStoreLock, readStoreLock, type StoreLock } from '../db/lock.js';
 import { runMigrations } from '../db/migrate.js';
+import { openProcessStore, storeSocketDir } from '../db/server/process.js';
 import type { Config } from '../lib/config.js';
 import { bufferedStderr, createLogger, type Logger } from '../lib/log.js';
 import { lwPaths } from '../lib/paths.js';
@@ -46,13 +47,36 @@ export interface StartOptions {
   /** Install SIGTERM/SIGINT/SIGHUP handlers (the CLI does; tests usually don't). */
   signals?: boolean;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where the embedded store (no database URL) runs: 'process' (default) in its own process, served on
+   * a Unix socket to postgres.js, or 'inprocess' (PGlite in this process). Default: the environment's
+   * LW_EMBEDDED_STORE, else 'process'.
+   */
+  embeddedStore?: EmbeddedStoreMode;
+}
+
+export type EmbeddedStoreMode = 'process' | 'inprocess';
+
+function embeddedStoreMode(opts: StartOptions, env: NodeJS.ProcessEnv): EmbeddedStoreMode {
+  if (opts.embeddedStore) return opts.embeddedStore;
+  const v = env['LW_EMBEDDED_STORE'];
+  if (!v || v === 'process') return 'process';
+  if (v === 'inprocess') return 'inprocess';
+  throw new StartupError(`LW_EMBEDDED_STORE must be 'process' (default) or 'inprocess', not '${v}'`);
 }
 
 export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-async function openConfiguredStore(config: Config, log: Logger): Promise<{ store: Store; lock: StoreLock | null }> {
+interface StoreChoice {
+  mode: EmbeddedStoreMode;
+  /** The embedded store's process exited without being asked to. */
+  onLost: () => void;
+  drainMs: number;
+}
+
+async function openConfiguredStore(config: Config, log: Logger, choice: StoreChoice): Promise<{ store: Store; lock: StoreLock | null }> {
   if (config.databaseUrl) return { store: await openStore({ url: config.databaseUrl }), lock: null };
   const paths = lwPaths(config.home);
   const lock = await acquireStoreLock(paths.lock, { pid: process.pid, purpose: 'serve' });
@@ -63,8 +87,20 @@ async function openConfiguredStore(config: Config, log: Logger): Promise<{ store
     );
   }
   try {
-    const store = await openStore({ dataDir: paths.db });
-    log.info('store opened', { store: 'pglite', path: paths.db });
+    if (choice.mode === 'inprocess') {
+      const store = await openStore({ dataDir: paths.db });
+      log.info('store opened', { store: 'pglite', path: paths.db, store_process: 'inprocess' });
+      return { store, lock };
+    }
+    const store = await openProcessStore({
+      dataDir: paths.db,
+      socketDir: storeSocketDir(paths.home),
+      log,
+      // after SIGTERM to the whole group the store outlives our drain and usage flush
+      graceMs: choice.drainMs + 60_000,
+      onUnexpectedExit: () => choice.onLost(),
+    });
+    log.info('store opened', { store: 'pglite', path: paths.db, store_process: 'child', store_pid: store.pid });
     return { store, lock };
   } catch (e) {
     await lock.release();
@@ -75,7 +111,12 @@ async function openConfiguredStore(config: Config, log: Logger): Promise<{ store
 export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<Daemon> {
   const log = opts.log ?? createLogger(config.logLevel, bufferedStderr());
   const env = opts.env ?? process.env;
-  const { store, lock } = await openConfiguredStore(config, log);
+  let onStoreLost = (): void => {};
+  const { store, lock } = await openConfiguredStore(config, log, {
+    mode: embeddedStoreMode(opts, env),
+    onLost: () => onStoreLost(),
+    drainMs: config.drainMs,
+  });
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   try {
     await runMigrations(store);
@@ -127,8 +168,20 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     const port = (server.address() as AddressInfo).port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    writeDaemonInfo(paths.daemonInfo, { pid: process.pid, url, started: new Date().toISOString() });
-    log.info('lw listening', { url, store: store.kind, location: store.location, providers: live.current.providers.size, models: live.current.models.size });
+    writeDaemonInfo(paths.daemonInfo, {
+      pid: process.pid,
+      url,
+      started: new Date().toISOString(),
+      ...(store.pid !== undefined ? { store_pid: store.pid } : {}),
+    });
+    log.info('lw listening', {
+      url,
+      store: store.kind,
+      location: store.location,
+      ...(store.pid !== undefined ? { store_pid: store.pid } : {}),
+      providers: live.current.providers.size,
+      models: live.current.models.size,
+    });
 
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> =>
@@ -152,10 +205,10 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       })());
 
     if (opts.signals) {
-      const onTerm = (sig: string) => {
+      const onTerm = (sig: string, code = 0) => {
         log.info('signal received, draining', { signal: sig, inflight: deps.inflight.count });
         close().then(
-          () => process.exit(0),
+          () => process.exit(code),
           (e: unknown) => {
             log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });
             process.exit(1);
@@ -165,6 +218,8 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       process.once('SIGTERM', () => onTerm('SIGTERM'));
       process.once('SIGINT', () => onTerm('SIGINT'));
       process.on('SIGHUP', () => void live.reload());
+      // without its store the daemon cannot record usage: stop (non-zero) so a supervisor restarts it
+      onStoreLost = () => onTerm('store process exited', 1);
     }
     return { url, port, deps, store, close, ...(extras.demoKey ? { demoKey: extras.demoKey } : {}) };
   } catch (e) {

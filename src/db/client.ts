@@ -2,8 +2,9 @@
  * @module Opens the store: PGlite in a data directory (the embedded default) or a Postgres server
  * through postgres.js. Both give the same Drizzle database type, so queries never care which.
  */
-import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Options as PostgresOptions, Sql } from 'postgres';
+import { createPglite } from './pglite.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -11,7 +12,12 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 export interface Store {
   db: Db;
+  /** Where the data lives: the embedded PGlite store (in this process or its own) or a Postgres server. */
   kind: 'pglite' | 'postgres';
+  /** The Drizzle driver `db` runs on (default: `kind`): the embedded store's own process speaks Postgres. */
+  driver?: 'pglite' | 'postgres';
+  /** Process running the embedded store when it is not this one (`lw serve`'s store process). */
+  pid?: number;
   /** Human-readable location (data dir or URL without password). */
   location: string;
   /** Subscribes to change notifications (Postgres LISTEN; PGlite in-process). Returns an unsubscribe. */
@@ -49,11 +55,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   return openPglite(opts.dataDir ?? 'memory://');
 }
 
-async function openPostgres(url: string, max: number): Promise<Store> {
+async function connectPostgres(url: string | null, options: PostgresOptions<Record<string, never>>) {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 10 });
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const base = { onnotice: () => {}, connect_timeout: 10, ...options };
+  const client: Sql = url ? postgres(url, base) : postgres(base);
+  return { client, db: drizzle(client, { schema }) as unknown as Db };
+}
+
+async function openPostgres(url: string, max: number): Promise<Store> {
+  const { client, db } = await connectPostgres(url, { max });
   return {
     db,
     kind: 'postgres',
@@ -69,14 +80,55 @@ async function openPostgres(url: string, max: number): Promise<Store> {
   };
 }
 
+export interface SocketStoreOptions {
+  /** Where the data lives, for messages. */
+  location: string;
+  /** Max connections (the server runs one session; a second connection only queues there). */
+  max?: number;
+  /** Process serving the socket. */
+  pid?: number;
+  /** Runs after the connections closed (stops the store process). */
+  onClose?: () => Promise<void>;
+}
+
+/**
+ * The embedded store served by its own process on a Unix socket (src/db/server/): postgres.js, so
+ * every query and migration runs as on Postgres. There is one daemon per folder (the lock), which
+ * invalidates its snapshot itself and polls the revision, so LISTEN/NOTIFY are not used: listen()
+ * subscribes to nothing and notify() does nothing.
+ */
+export async function openSocketStore(socketPath: string, opts: SocketStoreOptions): Promise<Store> {
+  const { client, db } = await connectPostgres(null, {
+    path: socketPath,
+    user: 'postgres',
+    database: 'postgres',
+    max: opts.max ?? 2,
+    // a local socket needs no recycling: each reconnect would leave prepared statements behind
+    max_lifetime: 0,
+    idle_timeout: 0,
+    connection: { application_name: 'lw' },
+  });
+  return {
+    db,
+    kind: 'pglite',
+    driver: 'postgres',
+    ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
+    location: opts.location,
+    listen: async () => async () => {},
+    notify: async () => {},
+    async close() {
+      try {
+        await client.end({ timeout: 5 });
+      } finally {
+        await opts.onClose?.();
+      }
+    },
+  };
+}
+
 async function openPglite(dataDir: string): Promise<Store> {
-  const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  // PGlite's default 128 MB of shared buffers is far more than lw's small tables need (RSS matters)
-  const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams;
-  const client = new PGlite(dataDir, defaults ? { startParams: [...defaults, '-c', 'shared_buffers=16MB'] } : {});
-  await client.waitReady;
+  const client = await createPglite(dataDir);
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,

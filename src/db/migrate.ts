@@ -59,7 +59,7 @@ export async function runMigrations(store: Store, opts: MigrateOptions = {}): Pr
     );
   }
   const { migrate } = (
-    store.kind === 'pglite'
+    (store.driver ?? store.kind) === 'pglite'
       ? await import('drizzle-orm/pglite/migrator')
       : await import('drizzle-orm/postgres-js/migrator')
   ) as { migrate: Migrate };

@@ -10,7 +10,7 @@ import type { AdminService } from '../../src/admin/types.js';
 import { loadConfig, type Config } from '../../src/lib/config.js';
 import { createLogger, silentLogger, type Logger } from '../../src/lib/log.js';
 import { lwPaths } from '../../src/lib/paths.js';
-import { startDaemon, type Daemon } from '../../src/daemon/server.js';
+import { startDaemon, type Daemon, type EmbeddedStoreMode } from '../../src/daemon/server.js';
 import { createTempDatabase, type Backend, type TempDatabase } from './pg.js';
 
 export interface TestDaemon {
@@ -31,6 +31,8 @@ export interface TestDaemonOptions {
   home?: string;
   databaseUrl?: string;
   log?: Logger;
+  /** Where the embedded store runs: in the test process (default) or in its own, as `lw serve` runs it. */
+  embeddedStore?: EmbeddedStoreMode;
 }
 
 export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
@@ -46,7 +48,7 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
   const config: Config = { ...base, logLevel: 'info', drainMs: 5000, ...(databaseUrl ? { databaseUrl } : {}), ...opts.config };
   const logs: string[] = [];
   const log = opts.log ?? (process.env['LW_TEST_LOGS'] ? createLogger('debug') : createLogger('info', (l) => void logs.push(l)));
-  const daemon = await startDaemon(config, { env, log });
+  const daemon = await startDaemon(config, { env, log, embeddedStore: opts.embeddedStore ?? 'inprocess' });
   const token = readFileSync(lwPaths(home).adminToken, 'utf8').trim();
   const admin = createRemoteService({ url: daemon.url, token });
   return {

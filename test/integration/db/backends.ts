@@ -1,7 +1,8 @@
 /**
- * @module Store backends for db tests: PGlite in memory always, Postgres when LW_TEST_DATABASE_URL is
- * set (a fresh `lw_test_<random>` database per suite via test/helpers/pg.ts, dropped afterwards).
- * Unset → a visible skip.
+ * @module Store backends for db tests: PGlite in memory always (in process, and behind the store
+ * process's protocol server through postgres.js, as `lw serve` uses it), Postgres when
+ * LW_TEST_DATABASE_URL is set (a fresh `lw_test_<random>` database per suite via test/helpers/pg.ts,
+ * dropped afterwards). Unset → a visible skip.
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -10,18 +11,21 @@ import type { Store } from '../../../src/db/client.js';
 import { runMigrations } from '../../../src/db/migrate.js';
 import { seedTiers } from '../../../src/db/queries/tiers.js';
 import { createTempDatabase, PG_URL } from '../../helpers/pg.js';
+import { startWireStore } from '../../helpers/wire-store.js';
 
 export { PG_URL };
 
+type Kind = 'pglite' | 'pglite-socket' | 'postgres';
+
 export interface BackendContext {
-  kind: 'pglite' | 'postgres';
+  kind: Kind;
   store: Store;
   /** Opens another, independent connection to the same store (Postgres only). */
   openAnother: (() => Promise<Store>) | null;
 }
 
 interface Backend {
-  kind: 'pglite' | 'postgres';
+  kind: Kind;
   setup(): Promise<BackendContext & { teardown(): Promise<void> }>;
 }
 
@@ -31,6 +35,17 @@ const pglite: Backend = {
     const store = await openStore({ dataDir: 'memory://' });
     await runMigrations(store);
     return { kind: 'pglite', store, openAnother: null, teardown: () => store.close() };
+  },
+};
+
+const pgliteSocket: Backend = {
+  kind: 'pglite-socket',
+  async setup() {
+    const server = await startWireStore();
+    const store = await server.connect();
+    await runMigrations(store);
+    // one daemon per folder: no NOTIFY between connections to test
+    return { kind: 'pglite-socket', store, openAnother: null, teardown: () => server.close() };
   },
 };
 
@@ -57,7 +72,7 @@ const pg: Backend = {
   },
 };
 
-export const backends: Backend[] = PG_URL ? [pglite, pg] : [pglite];
+export const backends: Backend[] = PG_URL ? [pglite, pgliteSocket, pg] : [pglite, pgliteSocket];
 
 /** Empties every admin table and re-seeds the tiers (between tests). */
 export async function resetStore(store: Store): Promise<void> {

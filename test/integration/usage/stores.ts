@@ -1,7 +1,8 @@
 /**
  * @module
- * Store backends for usage tests: PGlite in memory always; Postgres when LW_TEST_DATABASE_URL is set
- * (a throwaway database per file, dropped afterwards). Unset → a visible skip.
+ * Store backends for usage tests: PGlite in memory always (in process, and behind the store process's
+ * protocol server through postgres.js); Postgres when LW_TEST_DATABASE_URL is set (a throwaway
+ * database per file, dropped afterwards). Unset → a visible skip.
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
@@ -10,14 +11,21 @@ import { runMigrations } from '../../../src/db/migrate.js';
 import type { UsageRecord } from '../../../src/daemon/usage/types.js';
 import { apiKeys, tiers } from '../../../src/db/schema.js';
 import { createTempDatabase, PG_URL } from '../../helpers/pg.js';
+import { startWireStore } from '../../helpers/wire-store.js';
 
-type Kind = 'pglite' | 'postgres';
+type Kind = 'pglite' | 'pglite-socket' | 'postgres';
 
 async function open(kind: Kind): Promise<{ store: Store; teardown(): Promise<void> }> {
   if (kind === 'pglite') {
     const store = await openStore({ dataDir: 'memory://' });
     await runMigrations(store);
     return { store, teardown: () => store.close() };
+  }
+  if (kind === 'pglite-socket') {
+    const server = await startWireStore();
+    const store = await server.connect();
+    await runMigrations(store);
+    return { store, teardown: () => server.close() };
   }
   const db = await createTempDatabase('lw_usage');
   const store = await openStore({ url: db.url, max: 4 });
@@ -33,7 +41,7 @@ async function open(kind: Kind): Promise<{ store: Store; teardown(): Promise<voi
 
 /** Runs `body` per backend with a migrated store, emptied of keys and usage before each test. */
 export function describeStores(title: string, body: (store: () => Store, kind: Kind) => void): void {
-  const kinds: Kind[] = PG_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const kinds: Kind[] = PG_URL ? ['pglite', 'pglite-socket', 'postgres'] : ['pglite', 'pglite-socket'];
   for (const kind of kinds) {
     describe(`${title} [${kind}]`, () => {
       let ctx: Awaited<ReturnType<typeof open>> | null = null;
