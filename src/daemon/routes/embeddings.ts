@@ -11,6 +11,7 @@ import { GatewayError } from '../errors.js';
 import type { Exchange, JsonResult, RouteRequest } from '../pipeline/exchange.js';
 import type { InferenceRoute } from '../pipeline/handle.js';
 import { findCatalogEntry } from '../providers/catalog.js';
+import { topLevelValue, usageFromTail } from '../providers/json-usage.js';
 import type { ModelEntry } from '../state/types.js';
 import type { TokenUsage } from '../translate/chat/types.js';
 import { quickTextTokens } from '../usage/estimate.js';
@@ -76,8 +77,44 @@ function upstreamBody(body: Record<string, unknown>, v: ValidatedEmbeddingsReque
   return JSON.stringify(out);
 }
 
+const MODEL_KEY = Buffer.from('"model"');
+const EMBEDDING_KEY = Buffer.from('"embedding"');
+
+/** Whether the first `"embedding":` value of an answer is an array (floats), not a base64 string. */
+function firstEmbeddingIsArray(raw: Buffer): boolean {
+  for (let at = raw.indexOf(EMBEDDING_KEY); at !== -1; at = raw.indexOf(EMBEDDING_KEY, at + 1)) {
+    let i = at + EMBEDDING_KEY.length;
+    while (raw[i] === 0x20 || raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x09) i++;
+    if (raw[i] !== 0x3a) continue; // `"object":"embedding"`: a value, not the key
+    i++;
+    while (raw[i] === 0x20 || raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x09) i++;
+    return raw[i] === 0x5b;
+  }
+  return false;
+}
+
+/**
+ * The common case without re-serialising thousands of floats: the client asked for floats, the
+ * upstream sent floats and reported usage, so its bytes go out as they are with only the top-level
+ * `model` replaced by the public id. Null when anything differs (the full path below handles it).
+ */
+function relayedResult(raw: Buffer, v: ValidatedEmbeddingsRequest, publicModel: string): JsonResult | null {
+  if (v.encodingFormat !== 'float') return null;
+  const usage = usageFromTail(raw);
+  const reported = usage?.['prompt_tokens'];
+  if (typeof reported !== 'number' || !Number.isInteger(reported) || reported <= 0) return null;
+  if (!firstEmbeddingIsArray(raw)) return null;
+  const model = topLevelValue(raw, MODEL_KEY);
+  if (!model || raw[model.start] !== 0x22) return null;
+  const body = Buffer.concat([raw.subarray(0, model.start), Buffer.from(JSON.stringify(publicModel)), raw.subarray(model.end)]);
+  const tokens: TokenUsage = { promptTokens: reported, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+  return { body, usage: tokens };
+}
+
 /** Upstream JSON → the client's body: public model id, vectors in the encoding asked for, usage. */
 function clientResult(raw: Buffer, v: ValidatedEmbeddingsRequest, publicModel: string): JsonResult {
+  const relayed = relayedResult(raw, v, publicModel);
+  if (relayed) return relayed;
   const parsed = JSON.parse(raw.toString('utf8')) as UpstreamEmbeddings;
   if (!parsed || !Array.isArray(parsed.data)) throw new Error('embeddings response without a data array');
   const data = parsed.data.map((item, i) => {

@@ -26,6 +26,10 @@ const embeddingsHandler: MockHandler = (req, res) => {
   const items = typeof input === 'string' || (Array.isArray(input) && typeof input[0] === 'number') ? [input] : (input as unknown[]);
   const dims = typeof req.body?.['dimensions'] === 'number' ? req.body['dimensions'] : 8;
   res.writeHead(200, { 'content-type': 'application/json' });
+  if (input === 'exact bytes') {
+    // numbers as no JSON.stringify would write them: a relay keeps them, re-serialising would not
+    return void res.end(`{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.10,-2.50e-3]}],"model":"${String(req.body?.['model'])}","usage":{"prompt_tokens":5,"total_tokens":5}}`);
+  }
   res.end(JSON.stringify({
     object: 'list',
     data: items.map((_, i) => ({ object: 'embedding', index: i, embedding: vectorFor(i, dims) })),
@@ -146,12 +150,32 @@ describe.each(backends())('embeddings on %s', (backend) => {
     expect(mixed.message).toContain('do not mix types');
   });
 
+  it('relays float answers byte for byte, with only the model replaced by the public id', async () => {
+    const { data: res, response } = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'], encoding_format: 'float' }).withResponse();
+    expect(res.model).toBe('text-embedding-3-small');
+    expect(res.usage).toEqual(UPSTREAM_USAGE);
+    expect(await usageOf(response.headers.get('x-request-id'))).toMatchObject({ promptTokens: 17, estimated: false });
+    const raw = await fetch(`${gw.baseURL}/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'text-embedding-3-small', input: 'exact bytes', encoding_format: 'float' }),
+    });
+    expect(await raw.text()).toBe(
+      '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.10,-2.50e-3]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5}}',
+    );
+    expect(await usageOf(raw.headers.get('x-request-id'))).toMatchObject({ promptTokens: 5, estimated: false });
+  });
+
   it('counts tokens with the tokenizer when the upstream reports no usage', async () => {
     withUsage = false;
     try {
       const { data: res, response } = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['hello world', 'hi'] }).withResponse();
       expect(res.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
       expect(await usageOf(response.headers.get('x-request-id'))).toMatchObject({ promptTokens: 3, estimated: false });
+      // floats asked for, but no usage to relay: the full path adds it
+      const floats = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello world', encoding_format: 'float' });
+      expect(floats.usage).toEqual({ prompt_tokens: 2, total_tokens: 2 });
+      expect(floats.data[0]!.embedding).toEqual(vectorFor(0, 8));
     } finally {
       withUsage = true;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { usageFromTail } from '../../../src/daemon/providers/json-usage.js';
+import { topLevelValue, usageFromTail } from '../../../src/daemon/providers/json-usage.js';
 
 const tail = (s: string) => usageFromTail(Buffer.from(s));
 
@@ -52,5 +52,13 @@ describe('usageFromTail', () => {
       { usage: { prompt_tokens: 0, completion_tokens: 0, completion_tokens_details: { reasoning_tokens: 4 } }, id: 'z' },
     ];
     for (const a of answers) expect(tail(JSON.stringify(a))).toEqual(a.usage);
+  });
+
+  it('topLevelValue locates top-level string values (the embeddings model) and refuses nested ones', () => {
+    const raw = Buffer.from('{"object":"list","data":[{"object":"embedding","embedding":[0.1]}],"model":"up-model","usage":{"prompt_tokens":1}}');
+    const span = topLevelValue(raw, Buffer.from('"model"'))!;
+    expect(raw.subarray(span.start, span.end).toString()).toBe('"up-model"');
+    expect(topLevelValue(Buffer.from('{"a":{"model":"x"},"b":1}'), Buffer.from('"model"'))).toBeUndefined();
+    expect(topLevelValue(Buffer.from('{"model":"a\\"b"}'), Buffer.from('"model"'))).toEqual({ start: 9, end: 15 });
   });
 });
