@@ -14,7 +14,7 @@
  *   node bench/run.mjs [--peer portkey] [--soak 100000] [--duration 3] [--rounds 2] [--loadgen wrk|autocannon]
  *                      [--only chat,stream,embed,latency,fb] [--log-level warn] [--cpu-prof DIR] [--db postgres://server] [--help]
  *                      [--lw-entry path/to/cli/main.js | --use-dist | --from-source] [--keep-home] [--no-write]
- *                      [--no-restart]
+ *                      [--no-restart] [--no-floor]
  *
  * lw is restarted once after the CLI configured it, so the measured daemon opens an existing store as in
  * steady operation (--no-restart measures the first start). The c=1 and first-byte phases also time a
