@@ -9,35 +9,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../../helpers/process.js';
+import { moduleTracePreamble } from '../../helpers/module-trace.js';
 import { ROOT } from '../../helpers/serve-process.js';
 
-const CHILD = String.raw`
-import { readFileSync, writeFileSync } from 'node:fs';
-import { register } from 'node:module';
+const CHILD = moduleTracePreamble(['ink', 'react', 'yoga-layout']) + String.raw`
 import { pathToFileURL } from 'node:url';
 
-const LOG = process.env.LAZY_LOG;
-writeFileSync(LOG, '');
-const HOOK = "import { appendFileSync } from 'node:fs';" +
-  'let log; export function initialize(data) { log = data.log; }' +
-  'export async function resolve(specifier, context, next) {' +
-  '  const r = await next(specifier, context);' +
-  '  if (/[/\\\\]node_modules[/\\\\](ink|react|yoga-layout)[/\\\\]/.test(r.url)) appendFileSync(log, r.url + "\\n");' +
-  '  return r;' +
-  '}';
-register('data:text/javascript,' + encodeURIComponent(HOOK), import.meta.url, { data: { log: LOG } });
-const loaded = () => [...new Set(readFileSync(LOG, 'utf8').split('\n').filter(Boolean).map((u) => /node_modules\/(ink|react|yoga-layout)\//.exec(u)?.[1]))].sort();
+/** Packages (not files) seen so far. */
+const packages = () => [...new Set(loaded().map((f) => f.split('/')[0]))].sort();
 const quiet = { write: () => true };
 
 const { run } = await import(pathToFileURL(process.cwd() + '/src/cli/program.ts').href);
 await import(pathToFileURL(process.cwd() + '/src/daemon/server.ts').href);
-console.log(JSON.stringify({ phase: 'imported', loaded: loaded() }));
+console.log(JSON.stringify({ phase: 'imported', loaded: packages() }));
 const serveHelp = await run(['node', 'lw', 'serve', '--help'], { stdout: quiet, stderr: quiet, isTTY: true });
-console.log(JSON.stringify({ phase: 'serve', code: serveHelp, loaded: loaded() }));
+console.log(JSON.stringify({ phase: 'serve', code: serveHelp, loaded: packages() }));
 const json = await run(['node', 'lw', 'tiers', 'list', '--json'], { stdout: quiet, stderr: quiet, isTTY: true });
-console.log(JSON.stringify({ phase: 'json', code: json, loaded: loaded() }));
+console.log(JSON.stringify({ phase: 'json', code: json, loaded: packages() }));
 const tty = await run(['node', 'lw', 'tiers', 'list'], { stdout: quiet, stderr: quiet, isTTY: true });
-console.log(JSON.stringify({ phase: 'tty', code: tty, loaded: loaded() }));
+console.log(JSON.stringify({ phase: 'tty', code: tty, loaded: packages() }));
 `;
 
 describe('the ink kit is loaded only by commands that render', () => {

@@ -11,33 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runProcess } from '../../helpers/process.js';
+import { moduleTracePreamble } from '../../helpers/module-trace.js';
 import { ROOT } from '../../helpers/serve-process.js';
 
-/** Runs in the child after `--import tsx`: every import below goes through the hook. */
-const CHILD = String.raw`
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
+/** Runs in the child after `--import tsx`: every import below goes through the trace hook. */
+const CHILD = moduleTracePreamble(['gpt-tokenizer', 'ioredis']) + String.raw`
 import { pathToFileURL } from 'node:url';
 
-const LOG = process.env.LAZY_LOG;
-writeFileSync(LOG, '');
-const HOOK = "import { appendFileSync } from 'node:fs';" +
-  'let log; export function initialize(data) { log = data.log; }' +
-  'export async function resolve(specifier, context, next) {' +
-  '  const r = await next(specifier, context);' +
-  '  if (/[/\\\\]node_modules[/\\\\](gpt-tokenizer|ioredis)[/\\\\]/.test(r.url)) appendFileSync(log, r.url + "\\n");' +
-  '  return r;' +
-  '}';
-register('data:text/javascript,' + encodeURIComponent(HOOK), import.meta.url, { data: { log: LOG } });
-
-const require = createRequire(import.meta.url);
-const PKG = /[/\\]node_modules[/\\]((?:gpt-tokenizer|ioredis)[/\\].*)$/;
-/** Files loaded so far under node_modules/{gpt-tokenizer,ioredis}, package-relative, sorted. */
-function loaded() {
-  const esm = readFileSync(LOG, 'utf8').split('\n').filter(Boolean).map((u) => decodeURIComponent(new URL(u).pathname));
-  const files = [...esm, ...Object.keys(require.cache)].map((f) => PKG.exec(f)?.[1]?.replaceAll('\\', '/')).filter(Boolean);
-  return [...new Set(files)].sort();
-}
 const src = (p) => import(pathToFileURL(process.cwd() + '/' + p).href);
 const report = (phase) => console.log(JSON.stringify({ phase, loaded: loaded() }));
 
