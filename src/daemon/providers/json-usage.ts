@@ -19,7 +19,8 @@ function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
-function skipSpace(raw: Buffer, i: number): number {
+/** Index of the first non-whitespace byte at or after `i` (JSON whitespace). */
+export function skipSpace(raw: Buffer, i: number): number {
   while (i < raw.length && isSpace(raw[i]!)) i++;
   return i;
 }

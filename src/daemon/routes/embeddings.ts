@@ -11,7 +11,7 @@ import { GatewayError } from '../errors.js';
 import type { Exchange, JsonResult, RouteRequest } from '../pipeline/exchange.js';
 import type { InferenceRoute } from '../pipeline/handle.js';
 import { findCatalogEntry } from '../providers/catalog.js';
-import { topLevelValue, usageFromTail } from '../providers/json-usage.js';
+import { skipSpace, topLevelValue, usageFromTail } from '../providers/json-usage.js';
 import type { ModelEntry } from '../state/types.js';
 import type { TokenUsage } from '../translate/chat/types.js';
 import { quickTextTokens } from '../usage/estimate.js';
@@ -83,12 +83,9 @@ const EMBEDDING_KEY = Buffer.from('"embedding"');
 /** Whether the first `"embedding":` value of an answer is an array (floats), not a base64 string. */
 function firstEmbeddingIsArray(raw: Buffer): boolean {
   for (let at = raw.indexOf(EMBEDDING_KEY); at !== -1; at = raw.indexOf(EMBEDDING_KEY, at + 1)) {
-    let i = at + EMBEDDING_KEY.length;
-    while (raw[i] === 0x20 || raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x09) i++;
-    if (raw[i] !== 0x3a) continue; // `"object":"embedding"`: a value, not the key
-    i++;
-    while (raw[i] === 0x20 || raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x09) i++;
-    return raw[i] === 0x5b;
+    const colon = skipSpace(raw, at + EMBEDDING_KEY.length);
+    if (raw[colon] !== 0x3a) continue; // `"object":"embedding"`: a value, not the key
+    return raw[skipSpace(raw, colon + 1)] === 0x5b;
   }
   return false;
 }
