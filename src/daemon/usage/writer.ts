@@ -1,7 +1,9 @@
 /**
- * @module The batched usage writer (UsageSink). `record()` only queues; a timer flushes at least every
- * `flushMs` (≤ 1 s), sooner when a batch fills. One flush = one transaction: usage_events (multi-row),
- * usage_daily upserts, `api_keys.credits_pico` debits and `last_used_at` (insertUsageBatch). Inside that
+ * @module The batched usage writer (UsageSink). `record()` only encodes the record into the open batch
+ * (db/queries/usage-batch.ts: one JSON row and running sums, so no record object outlives its request);
+ * a timer flushes at least every `flushMs` (≤ 1 s), sooner when a batch fills. One flush = one
+ * transaction: usage_events (one jsonb parameter), usage_daily upserts, `api_keys.credits_pico` debits and
+ * `last_used_at` (writeUsageBatch). Inside that
  * transaction, before commit, the limiter's CreditLedger is told what was debited, so its balances stay
  * exact (see limits/credits.ts). A failed flush keeps its batch (same batch id) and is retried with
  * backoff; flushes never overlap; `close()` flushes everything. The queue is bounded: past `maxQueue`
@@ -9,7 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../../db/client.js';
-import { insertUsageBatch } from '../../db/queries/usage.js';
+import { writeUsageBatch } from '../../db/queries/usage.js';
+import { UsageBatch } from '../../db/queries/usage-batch.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { CreditLedger } from '../limits/types.js';
 import type { UsageRecord, UsageSink } from './types.js';
@@ -32,12 +35,6 @@ export interface UsageWriterOptions {
   closeAttempts?: number;
 }
 
-interface Batch {
-  id: string;
-  records: UsageRecord[];
-  refresh: string[];
-}
-
 const MAX_BACKOFF_MS = 5_000;
 
 export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): UsageSink {
@@ -46,8 +43,13 @@ export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): 
   const maxQueue = Math.max(maxBatch, opts.maxQueue ?? 100_000);
   const log = opts.log ?? silentLogger;
   const credits = opts.credits;
-  let queue: UsageRecord[] = [];
-  let batch: Batch | null = null;
+  /** Filled by record(); closed into `ready` when it holds maxBatch records. */
+  let open = new UsageBatch(randomUUID());
+  /** Full batches waiting, oldest first. */
+  const ready: UsageBatch[] = [];
+  let queued = 0;
+  /** The batch being written (kept, same id, while its write fails and is retried). */
+  let batch: UsageBatch | null = null;
   const refreshIds = new Set<string>();
   let running: Promise<void> | null = null;
   let failures = 0;
@@ -56,19 +58,25 @@ export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): 
   let dropped = 0;
   let soon: NodeJS.Immediate | null = null;
 
-  const depth = (): number => queue.length + (batch?.records.length ?? 0);
+  const depth = (): number => queued + (batch?.size ?? 0);
 
   function pullRefreshes(): void {
     if (credits) for (const id of credits.takeCreditRefreshes()) refreshIds.add(id);
   }
 
+  function takeBatch(): UsageBatch {
+    let next = ready.shift();
+    if (!next) {
+      next = open;
+      open = new UsageBatch(randomUUID());
+    }
+    queued -= next.size;
+    return next;
+  }
+
   async function flushOne(): Promise<void> {
-    if (!batch) {
-      const records = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
-      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-      batch = { id: randomUUID(), records, refresh: [...refreshIds] };
-      refreshIds.clear();
-    } else if (refreshIds.size > 0) {
+    batch ??= takeBatch();
+    if (refreshIds.size > 0) {
       batch.refresh = [...new Set([...batch.refresh, ...refreshIds])];
       refreshIds.clear();
     }
@@ -76,12 +84,12 @@ export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): 
     const t0 = Date.now();
     let keys = 0;
     await store.db.transaction(async (tx) => {
-      const debits = await insertUsageBatch(tx, b.records, b.refresh);
+      const debits = await writeUsageBatch(tx, b);
       keys = debits.length;
       if (credits && debits.length > 0) await credits.persisted(b.id, debits);
     });
     batch = null;
-    opts.onFlush?.({ records: b.records.length, keys, ms: Date.now() - t0 });
+    opts.onFlush?.({ records: b.size, keys, ms: Date.now() - t0 });
   }
 
   /** Writes until nothing is queued; one run at a time (callers share it). */
@@ -92,7 +100,7 @@ export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): 
       await Promise.resolve();
       try {
         pullRefreshes();
-        while (queue.length > 0 || batch !== null || refreshIds.size > 0) {
+        while (queued > 0 || batch !== null || refreshIds.size > 0) {
           try {
             await flushOne();
             failures = 0;
@@ -100,8 +108,8 @@ export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): 
             failures++;
             retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, flushMs * 2 ** failures);
             log.warn('usage flush failed; the batch is kept and retried', {
-              records: batch?.records.length ?? 0,
-              queued: queue.length,
+              records: batch?.size ?? 0,
+              queued,
               attempt: failures,
               error: err instanceof Error ? err.message : String(err),
             });
@@ -142,8 +150,13 @@ export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): 
         drop(1);
         return;
       }
-      queue.push(r);
-      if (queue.length >= maxBatch && !running && !soon && Date.now() >= retryAt) {
+      open.add(r);
+      queued++;
+      if (open.size >= maxBatch) {
+        ready.push(open);
+        open = new UsageBatch(randomUUID());
+      }
+      if (ready.length > 0 && !running && !soon && Date.now() >= retryAt) {
         soon = setImmediate(() => {
           soon = null;
           tick();

@@ -10,57 +10,37 @@ import { dayStartMs, PERIOD_KINDS, periodStart, utcDay } from '../../daemon/usag
 import type { UsageRecord } from '../../daemon/usage/types.js';
 import type { UsageReport, UsageRow } from '../../admin/types.js';
 import { formatPicoUsd } from '../../lib/money.js';
+import { UsageBatch } from './usage-batch.js';
 import type { Db } from '../client.js';
 import { apiKeys, modelAliases, models, usageDaily, usageEvents } from '../schema.js';
 
-/** Rows per INSERT statement (18 parameters per event; Postgres allows 65,535 per statement). */
+/** Rows per INSERT statement (one jsonb parameter each). */
 const EVENTS_PER_INSERT = 1_000;
 
-interface DailyAgg {
-  keyId: string;
-  day: string;
-  modelId: string;
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  costPico: bigint;
-}
-
 /**
- * Writes a batch in the caller's transaction: locks the batch's keys (ordered by id, so concurrent
- * daemons never deadlock), debits `credits_pico` by each key's batch cost where it is set, moves
- * `last_used_at`, inserts the events and adds the daily rollups. Returns one line per key of the batch
- * (and per `refreshKeyIds` entry, with cost 0) carrying the balance after the debit.
+ * Writes `records` in the caller's transaction (see `writeUsageBatch`); for callers that hold plain
+ * records rather than a batch filled as requests finished.
  */
 export async function insertUsageBatch(
   tx: Db,
   records: readonly UsageRecord[],
   refreshKeyIds: readonly string[] = [],
 ): Promise<PersistedDebit[]> {
-  const perKey = new Map<string, { cost: bigint; last: Date }>();
-  const daily = new Map<string, DailyAgg>();
-  for (const r of records) {
-    const k = perKey.get(r.keyId);
-    if (!k) perKey.set(r.keyId, { cost: r.costPico, last: r.ts });
-    else {
-      k.cost += r.costPico;
-      if (r.ts > k.last) k.last = r.ts;
-    }
-    const day = utcDay(r.ts);
-    const id = `${r.keyId}\u0000${day}\u0000${r.modelId}`;
-    let d = daily.get(id);
-    if (!d) {
-      d = { keyId: r.keyId, day, modelId: r.modelId, requests: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costPico: 0n };
-      daily.set(id, d);
-    }
-    d.requests++;
-    d.promptTokens += r.promptTokens;
-    d.completionTokens += r.completionTokens;
-    d.cachedTokens += r.cachedTokens;
-    d.costPico += r.costPico;
-  }
-  const ids = [...new Set([...perKey.keys(), ...refreshKeyIds])].sort();
+  const batch = new UsageBatch('');
+  for (const r of records) batch.add(r);
+  batch.refresh = [...refreshKeyIds];
+  return writeUsageBatch(tx, batch);
+}
+
+/**
+ * Writes a batch in the caller's transaction: locks the batch's keys (ordered by id, so concurrent
+ * daemons never deadlock), debits `credits_pico` by each key's batch cost where it is set, moves
+ * `last_used_at`, inserts the events and adds the daily rollups. Returns one line per key of the batch
+ * (and per `batch.refresh` entry, with cost 0) carrying the balance after the debit.
+ */
+export async function writeUsageBatch(tx: Db, batch: UsageBatch): Promise<PersistedDebit[]> {
+  const { perKey, daily } = batch;
+  const ids = [...new Set([...perKey.keys(), ...batch.refresh])].sort();
   if (ids.length === 0) return [];
   const locked = await tx
     .select({ id: apiKeys.id, credits: apiKeys.creditsPico })
@@ -72,7 +52,7 @@ export async function insertUsageBatch(
 
   if (perKey.size > 0) {
     const values = sql.join(
-      [...perKey].map(([id, k]) => sql`(${id}::text, ${k.cost.toString()}::bigint, ${k.last.toISOString()}::timestamptz)`),
+      [...perKey].map(([id, k]) => sql`(${id}::text, ${k.cost.toString()}::bigint, ${new Date(k.last).toISOString()}::timestamptz)`),
       sql`, `,
     );
     await tx.execute(sql`
@@ -81,7 +61,7 @@ export async function insertUsageBatch(
              last_used_at = greatest(coalesce(k.last_used_at, v.ts), v.ts)
         from (values ${values}) as v(id, cost, ts)
        where k.id = v.id`);
-    for (let i = 0; i < records.length; i += EVENTS_PER_INSERT) await insertEvents(tx, records.slice(i, i + EVENTS_PER_INSERT));
+    for (let i = 0; i < batch.size; i += EVENTS_PER_INSERT) await insertEvents(tx, batch.eventsJson(i, Math.min(batch.size, i + EVENTS_PER_INSERT)));
     await tx
       .insert(usageDaily)
       .values([...daily.values()])
@@ -104,37 +84,18 @@ export async function insertUsageBatch(
 }
 
 /**
- * One statement, one JSON parameter: the batch goes to the server as a jsonb array expanded by
- * jsonb_to_recordset. Building a 500-row multi-VALUES insert cost as much CPU as executing it (and
- * on PGlite both run on the daemon's thread). Money travels as decimal strings, never as floats.
+ * One statement, one JSON parameter: the rows (encoded as each request finished, usage-batch.ts) go
+ * to the server as a jsonb array expanded by jsonb_to_recordset. Building a 500-row multi-VALUES
+ * insert cost as much CPU as executing it. Money travels as decimal strings, never as floats.
  */
-async function insertEvents(tx: Db, records: readonly UsageRecord[]): Promise<void> {
-  const rows = records.map((r) => ({
-    ts: r.ts.toISOString(),
-    request_id: r.requestId,
-    key_id: r.keyId,
-    model_id: r.modelId,
-    provider_id: r.providerId,
-    endpoint: r.endpoint,
-    status: r.status,
-    prompt_tokens: r.promptTokens,
-    completion_tokens: r.completionTokens,
-    cached_tokens: r.cachedTokens,
-    cost_pico: r.costPico.toString(),
-    latency_ms: Math.round(r.latencyMs),
-    ttfb_ms: r.ttfbMs === null ? null : Math.round(r.ttfbMs),
-    estimated: r.estimated,
-    unpriced: r.unpriced,
-    attempts: r.attempts,
-    error_code: r.errorCode,
-  }));
+async function insertEvents(tx: Db, eventsJson: string): Promise<void> {
   await tx.execute(sql`
     insert into ${usageEvents} (ts, request_id, key_id, model_id, provider_id, endpoint, status, prompt_tokens,
                                 completion_tokens, cached_tokens, cost_pico, latency_ms, ttfb_ms, estimated, unpriced,
                                 attempts, error_code)
     select ts, request_id, key_id, model_id, provider_id, endpoint, status, prompt_tokens, completion_tokens,
            cached_tokens, cost_pico, latency_ms, ttfb_ms, estimated, unpriced, attempts, error_code
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+      from jsonb_to_recordset(${eventsJson}::jsonb) as x(
            ts timestamptz, request_id text, key_id text, model_id text, provider_id text, endpoint text, status int,
            prompt_tokens int, completion_tokens int, cached_tokens int, cost_pico bigint, latency_ms int, ttfb_ms int,
            estimated boolean, unpriced boolean, attempts jsonb, error_code text)`);
