@@ -17,6 +17,8 @@ import { createAdminRoutes } from './routes/admin.js';
 export interface AppOptions {
   admin?: { service: AdminService; token: string };
   ready(): Promise<boolean>;
+  /** What GET /metrics answers instead of this process's registry (a `--workers` worker: the cluster's). */
+  metrics?: () => Promise<{ text: string; contentType: string }>;
 }
 
 export function createApp(deps: GatewayDeps, opts: AppOptions): Hono<DaemonEnv> {
@@ -35,6 +37,10 @@ export function createApp(deps: GatewayDeps, opts: AppOptions): Hono<DaemonEnv> 
   app.get('/metrics', async (c) => {
     deps.metrics.usageQueue.set(deps.usage.depth());
     deps.metrics.inflight.set(deps.inflight.count);
+    if (opts.metrics) {
+      const m = await opts.metrics();
+      return c.text(m.text, 200, { 'content-type': m.contentType });
+    }
     return c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
   });
 

@@ -3,8 +3,6 @@
  * limiter and usage writer, listens, and shuts down gracefully on SIGTERM (stop accepting, drain
  * in-flight requests and streams within `drainMs`, flush usage, exit 0). SIGHUP reloads the state.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createStoreService } from '../admin/store-service.js';
 import { ensureAdminToken } from '../admin/token.js';
 import { removeDaemonInfo, writeDaemonInfo } from '../admin/daemon-info.js';
@@ -19,6 +17,7 @@ import { lwPaths } from '../lib/paths.js';
 import { createApp } from './app.js';
 import type { GatewayDeps } from './deps.js';
 import { createListener } from './http/listener.js';
+import { drainHttp, listenHttp, StartupError } from './listen.js';
 import { createMemoryLimiter } from './limits/memory.js';
 import { createRedisLimiter } from './limits/redis.js';
 import type { Limiter } from './limits/types.js';
@@ -57,7 +56,7 @@ export interface StartOptions {
 
 export type EmbeddedStoreMode = 'process' | 'inprocess';
 
-function embeddedStoreMode(opts: StartOptions, env: NodeJS.ProcessEnv): EmbeddedStoreMode {
+export function embeddedStoreMode(opts: Pick<StartOptions, 'embeddedStore'>, env: NodeJS.ProcessEnv): EmbeddedStoreMode {
   if (opts.embeddedStore) return opts.embeddedStore;
   const v = env['LW_EMBEDDED_STORE'];
   if (!v || v === 'process') return 'process';
@@ -65,18 +64,17 @@ function embeddedStoreMode(opts: StartOptions, env: NodeJS.ProcessEnv): Embedded
   throw new StartupError(`LW_EMBEDDED_STORE must be 'process' (default) or 'inprocess', not '${v}'`);
 }
 
-export class StartupError extends Error {
-  override name = 'StartupError';
-}
+export { StartupError };
 
-interface StoreChoice {
+export interface StoreChoice {
   mode: EmbeddedStoreMode;
   /** The embedded store's process exited without being asked to. */
   onLost: () => void;
   drainMs: number;
 }
 
-async function openConfiguredStore(config: Config, log: Logger, choice: StoreChoice): Promise<{ store: Store; lock: StoreLock | null }> {
+/** Opens the configured store; the embedded one under the folder lock (released again on failure). */
+export async function openConfiguredStore(config: Config, log: Logger, choice: StoreChoice): Promise<{ store: Store; lock: StoreLock | null }> {
   if (config.databaseUrl) return { store: await openStore({ url: config.databaseUrl }), lock: null };
   const paths = lwPaths(config.home);
   const lock = await acquireStoreLock(paths.lock, { pid: process.pid, purpose: 'serve' });
@@ -157,17 +155,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       admin: { service, token: adminToken },
       ready: async () => (await live.ping?.()) ?? true,
     });
-    const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createListener(deps, inferenceRoutes, app));
-    server.headersTimeout = 60_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new StartupError(e.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use` : e.message)),
-      );
-      server.listen(config.port, config.host, () => resolve());
-    });
-    const port = (server.address() as AddressInfo).port;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    const { server, port, url } = await listenHttp(config.host, config.port, createListener(deps, inferenceRoutes, app));
     writeDaemonInfo(paths.daemonInfo, {
       pid: process.pid,
       url,
@@ -186,13 +174,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> =>
       (closing ??= (async () => {
-        deps.draining.value = true;
-        server.close();
-        server.closeIdleConnections();
-        const deadline = Date.now() + config.drainMs;
-        while (deps.inflight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        if (deps.inflight.count > 0) log.warn('drain time over; closing remaining connections', { inflight: deps.inflight.count });
-        server.closeAllConnections();
+        await drainHttp(server, deps, config.drainMs, log);
         await usage.close();
         for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
         await deps.pools.close();

@@ -18,6 +18,8 @@ export interface Store {
   driver?: 'pglite' | 'postgres';
   /** Process running the embedded store when it is not this one (`lw serve`'s store process). */
   pid?: number;
+  /** The Unix socket that store process serves (`lw serve --workers` connects its workers to it). */
+  socketPath?: string;
   /** Human-readable location (data dir or URL without password). */
   location: string;
   /** Subscribes to change notifications (Postgres LISTEN; PGlite in-process). Returns an unsubscribe. */
@@ -95,7 +97,8 @@ export interface SocketStoreOptions {
  * The embedded store served by its own process on a Unix socket (src/db/server/): postgres.js, so
  * every query and migration runs as on Postgres. There is one daemon per folder (the lock), which
  * invalidates its snapshot itself and polls the revision, so LISTEN/NOTIFY are not used: listen()
- * subscribes to nothing and notify() does nothing.
+ * subscribes to nothing and notify() does nothing. (`lw serve --workers N` connects each worker here
+ * too; its primary tells every worker to reload after a change.)
  */
 export async function openSocketStore(socketPath: string, opts: SocketStoreOptions): Promise<Store> {
   const { client, db } = await connectPostgres(null, {
@@ -112,6 +115,7 @@ export async function openSocketStore(socketPath: string, opts: SocketStoreOptio
     db,
     kind: 'pglite',
     driver: 'postgres',
+    socketPath,
     ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
     location: opts.location,
     listen: async () => async () => {},

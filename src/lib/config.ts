@@ -3,6 +3,7 @@
  * validated with zod so a bad value fails at start-up with a message naming the field.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import type { LogLevel } from './log.js';
@@ -43,6 +44,11 @@ export const configSchema = z.object({
       idleMs: z.coerce.number().int().positive().default(300_000),
     })
     .default({ connectMs: 10_000, firstByteMs: 120_000, idleMs: 300_000 }),
+  /**
+   * `lw serve` processes serving HTTP: 1 = one process (the default); N > 1 = a node:cluster primary
+   * (store, limiter, usage writer) and N workers; 0 (or 'auto') = one worker per CPU.
+   */
+  workers: z.preprocess((v) => (v === 'auto' ? 0 : v), z.coerce.number().int().min(0).max(256)).default(1),
   /** SIGTERM drain bound for in-flight requests and streams. */
   drainMs: z.coerce.number().int().nonnegative().default(30_000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -68,6 +74,8 @@ export interface ConfigFlags {
   demo?: boolean;
   sync?: boolean;
   logLevel?: LogLevel;
+  /** `--workers`: a count, 0 or 'auto'. */
+  workers?: string | number;
 }
 
 /** Reads `lw.toml` keys (snake_case) into the config's camelCase shape. */
@@ -81,6 +89,7 @@ function fromToml(path: string): Record<string, unknown> {
     redisUrl: raw['redis_url'],
     bodyLimit: raw['body_limit'],
     drainMs: raw['drain_ms'],
+    workers: raw['workers'],
     logLevel: raw['log_level'],
     defaultTier: raw['default_tier'],
     sync: raw['sync_on_start'],
@@ -95,6 +104,14 @@ function fromToml(path: string): Record<string, unknown> {
 
 function defined(obj: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+/**
+ * Worker processes `lw serve` runs: the configured count, or one per CPU for 0 ('auto').
+ * @example workerCount(loadConfig({ workers: 'auto' })) // 8 on an 8-CPU machine
+ */
+export function workerCount(config: Pick<Config, 'workers'>, cpus: number = availableParallelism()): number {
+  return config.workers === 0 ? Math.max(1, cpus) : config.workers;
 }
 
 export class ConfigError extends Error {
@@ -125,6 +142,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     redisUrl: env['LW_REDIS_URL'],
     logLevel: env['LW_LOG_LEVEL'],
     bodyLimit: env['LW_BODY_LIMIT'],
+    workers: env['LW_WORKERS'],
   });
   const flagValues = defined({
     host: flags.host,
@@ -133,6 +151,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     demo: flags.demo,
     sync: flags.sync,
     logLevel: flags.logLevel,
+    workers: flags.workers,
   });
   const merged = { home, ...fileValues, ...envValues, ...flagValues };
   const parsed = configSchema.safeParse(merged);

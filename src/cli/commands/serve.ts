@@ -1,6 +1,9 @@
-/** @module `lw serve`: runs the daemon in the foreground (systemd-friendly: logs to stderr, exits 0 on SIGTERM). */
+/**
+ * @module `lw serve`: runs the daemon in the foreground (systemd-friendly: logs to stderr, exits 0 on
+ * SIGTERM); with `--workers N` (N > 1) as a node:cluster primary and N worker processes.
+ */
 import { Command } from 'commander';
-import { loadConfig } from '../../lib/config.js';
+import { loadConfig, workerCount } from '../../lib/config.js';
 import { lwPaths } from '../../lib/paths.js';
 
 export interface ServeOptions {
@@ -10,6 +13,7 @@ export interface ServeOptions {
   db?: string;
   demo?: boolean;
   sync?: boolean;
+  workers?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -22,6 +26,7 @@ export function serveCommand(write: (text: string) => void = (t) => process.stdo
     .option('--db <url>', 'Postgres URL (default: the embedded store in $LW_HOME)')
     .option('--demo', 'add a built-in echo provider and a demo key, to try lw with no upstream')
     .option('--sync', "import each enabled provider's GET /models at start-up (like lw models sync)")
+    .option('--workers <n>', 'HTTP worker processes sharing the port, limits exact across them (default 1; 0 or auto = one per CPU)')
     .option('--log-level <level>', 'debug | info | warn | error | silent')
     .addHelpText(
       'after',
@@ -30,16 +35,20 @@ Examples:
   lw serve                          # embedded store in ~/.local/share/lw, 127.0.0.1:8040
   lw serve --demo                   # echo model + a demo key, no upstream needed
   lw serve --sync                   # import every provider's model list first
+  lw serve --workers 4              # 4 worker processes on one port (or --workers auto: one per CPU)
   LW_DATABASE_URL=postgres://… lw serve --host 0.0.0.0 --port 8040`,
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ db?: string }>();
       const config = loadConfig({ ...opts, db: opts.db ?? globals.db });
+      const workers = workerCount(config);
       // loaded here so admin commands do not pay for the daemon's imports
-      const { startDaemon } = await import('../../daemon/server.js');
-      const daemon = await startDaemon(config, { signals: true });
+      const daemon =
+        workers > 1
+          ? await (await import('../../daemon/cluster/primary.js')).startCluster(config, { workers, signals: true })
+          : await (await import('../../daemon/server.js')).startDaemon(config, { signals: true });
       const where = daemon.store.kind === 'pglite' ? `embedded store: ${lwPaths(config.home).db}` : `postgres: ${daemon.store.location}`;
-      write(`lw listening on ${daemon.url}  (${where})\n`);
+      write(`lw listening on ${daemon.url}  (${where}${workers > 1 ? `, ${workers} workers` : ''})\n`);
       write(`OpenAI base URL: ${daemon.url}/v1\n`);
       if (daemon.demoKey) {
         write(`demo key (shown once): ${daemon.demoKey}\n`);
