@@ -6,6 +6,7 @@
  * array) that every minor GC had to copy, and a flush is no longer a burst of work on the event loop
  * (JSON.stringify of ~500 rows, one day string per row): it decodes one buffer.
  */
+import { periodOf, utcDay } from '../../daemon/usage/period.js';
 import type { UsageRecord } from '../../daemon/usage/types.js';
 
 export interface DailyAgg {
@@ -25,18 +26,17 @@ export interface KeySpend {
   last: number;
 }
 
-const DAY_MS = 86_400_000;
 /** The UTC day of the last record seen, reused while records stay within it. */
-let dayFrom = 0;
-let dayTo = 0;
+let dayStart = Number.NaN;
 let dayText = '';
 
-/** `YYYY-MM-DD` (UTC) of an epoch-ms instant, memoised for the current day. */
+/** `YYYY-MM-DD` (UTC) of an epoch-ms instant: `utcDay` on the limiter's memoised day period. */
 export function batchDay(ms: number): string {
-  if (ms >= dayFrom && ms < dayTo) return dayText;
-  dayFrom = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
-  dayTo = dayFrom + DAY_MS;
-  dayText = new Date(dayFrom).toISOString().slice(0, 10);
+  const { start } = periodOf('day', ms);
+  if (start !== dayStart) {
+    dayStart = start;
+    dayText = utcDay(start);
+  }
   return dayText;
 }
 

@@ -7,30 +7,14 @@
 import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { PersistedDebit, PeriodSeed } from '../../daemon/limits/types.js';
 import { dayStartMs, PERIOD_KINDS, periodStart, utcDay } from '../../daemon/usage/period.js';
-import type { UsageRecord } from '../../daemon/usage/types.js';
 import type { UsageReport, UsageRow } from '../../admin/types.js';
 import { formatPicoUsd } from '../../lib/money.js';
-import { UsageBatch } from './usage-batch.js';
+import type { UsageBatch } from './usage-batch.js';
 import type { Db } from '../client.js';
 import { apiKeys, modelAliases, models, usageDaily, usageEvents } from '../schema.js';
 
 /** Rows per INSERT statement (one jsonb parameter each). */
 const EVENTS_PER_INSERT = 1_000;
-
-/**
- * Writes `records` in the caller's transaction (see `writeUsageBatch`); for callers that hold plain
- * records rather than a batch filled as requests finished.
- */
-export async function insertUsageBatch(
-  tx: Db,
-  records: readonly UsageRecord[],
-  refreshKeyIds: readonly string[] = [],
-): Promise<PersistedDebit[]> {
-  const batch = new UsageBatch('');
-  for (const r of records) batch.add(r);
-  batch.refresh = [...refreshKeyIds];
-  return writeUsageBatch(tx, batch);
-}
 
 /**
  * Writes a batch in the caller's transaction: locks the batch's keys (ordered by id, so concurrent
