@@ -5,11 +5,9 @@
  */
 import { createStoreService } from '../admin/store-service.js';
 import { ensureAdminToken } from '../admin/token.js';
-import { removeDaemonInfo, writeDaemonInfo } from '../admin/daemon-info.js';
 import { createUsageReporter } from '../admin/usage-report.js';
 import { openStore, type Store } from '../db/client.js';
 import { acquireStoreLock, readStoreLock, type StoreLock } from '../db/lock.js';
-import { runMigrations } from '../db/migrate.js';
 import { openProcessStore, storeSocketDir } from '../db/server/process.js';
 import type { Config } from '../lib/config.js';
 import { bufferedStderr, createLogger, type Logger } from '../lib/log.js';
@@ -18,17 +16,8 @@ import { createApp } from './app.js';
 import type { GatewayDeps } from './deps.js';
 import { createListener } from './http/listener.js';
 import { drainHttp, listenHttp, StartupError } from './listen.js';
-import { createMemoryLimiter } from './limits/memory.js';
-import { createRedisLimiter } from './limits/redis.js';
-import type { Limiter } from './limits/types.js';
-import { Metrics } from './metrics.js';
-import { DeploymentHealth } from './pipeline/health.js';
-import { UpstreamPools } from './providers/upstream.js';
+import { abandonStart, announceListening, gatewayDeps, installStopSignals, openGatewayCore, releaseStore, type Cleanups } from './lifecycle.js';
 import { inferenceRoutes } from './routes/index.js';
-import { LiveState } from './state/live.js';
-import { createUsageWriter } from './usage/writer.js';
-import { seedLimiter } from './usage/seed.js';
-import { bootstrapProviders } from './bootstrap.js';
 
 export interface Daemon {
   url: string;
@@ -115,36 +104,10 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     onLost: () => onStoreLost(),
     drainMs: config.drainMs,
   });
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Cleanups = [];
   try {
-    await runMigrations(store);
-    const extras = await bootstrapProviders(store, config, env, log);
-    cleanups.push(...extras.cleanups);
-    const live = await LiveState.start(store, { log });
-    cleanups.push(() => live.stop());
-    const metrics = new Metrics();
-    const limiter: Limiter = config.redisUrl
-      ? await createRedisLimiter({ url: config.redisUrl, prefix: 'lw:' })
-      : createMemoryLimiter({});
-    cleanups.push(() => limiter.close());
-    await seedLimiter(store, limiter, live.current);
-    const usage = createUsageWriter(store, { log, credits: limiter, onDropped: (n: number) => metrics.usageDropped.inc(n) });
-    const deps: GatewayDeps = {
-      config,
-      state: live,
-      limiter,
-      usage,
-      pools: new UpstreamPools(),
-      health: new DeploymentHealth(),
-      metrics,
-      log,
-      env,
-      now: Date.now,
-      inflight: { count: 0 },
-      draining: { value: false },
-    };
-    const paths = lwPaths(config.home);
-    const adminToken = ensureAdminToken(paths.adminToken);
+    const { live, metrics, limiter, usage, demoKey } = await openGatewayCore(store, config, env, log, cleanups);
+    const deps = gatewayDeps({ config, live, limiter, usage, metrics, log, env });
     const service = createStoreService(store, {
       defaultTier: config.defaultTier,
       env,
@@ -152,24 +115,11 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       usage: createUsageReporter(store),
     });
     const app = createApp(deps, {
-      admin: { service, token: adminToken },
+      admin: { service, token: ensureAdminToken(lwPaths(config.home).adminToken) },
       ready: async () => (await live.ping?.()) ?? true,
     });
     const { server, port, url } = await listenHttp(config.host, config.port, createListener(deps, inferenceRoutes, app));
-    writeDaemonInfo(paths.daemonInfo, {
-      pid: process.pid,
-      url,
-      started: new Date().toISOString(),
-      ...(store.pid !== undefined ? { store_pid: store.pid } : {}),
-    });
-    log.info('lw listening', {
-      url,
-      store: store.kind,
-      location: store.location,
-      ...(store.pid !== undefined ? { store_pid: store.pid } : {}),
-      providers: live.current.providers.size,
-      models: live.current.models.size,
-    });
+    announceListening(config, store, live, url, log);
 
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> =>
@@ -178,36 +128,15 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
         await usage.close();
         for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
         await deps.pools.close();
-        await store.close();
-        if (lock) {
-          removeDaemonInfo(paths.daemonInfo, process.pid);
-          await lock.release();
-        }
-        log.info('lw stopped');
+        await releaseStore(config, store, lock, log);
       })());
 
     if (opts.signals) {
-      const onTerm = (sig: string, code = 0) => {
-        log.info('signal received, draining', { signal: sig, inflight: deps.inflight.count });
-        close().then(
-          () => process.exit(code),
-          (e: unknown) => {
-            log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => onTerm('SIGTERM'));
-      process.once('SIGINT', () => onTerm('SIGINT'));
-      process.on('SIGHUP', () => void live.reload());
-      // without its store the daemon cannot record usage: stop (non-zero) so a supervisor restarts it
-      onStoreLost = () => onTerm('store process exited', 1);
+      onStoreLost = installStopSignals(log, close, () => void live.reload(), () => ({ inflight: deps.inflight.count }));
     }
-    return { url, port, deps, store, close, ...(extras.demoKey ? { demoKey: extras.demoKey } : {}) };
+    return { url, port, deps, store, close, ...(demoKey ? { demoKey } : {}) };
   } catch (e) {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-    await store.close().catch(() => {});
-    await lock?.release();
+    await abandonStart(store, lock, cleanups);
     throw e;
   }
 }

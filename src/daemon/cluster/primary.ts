@@ -12,23 +12,14 @@
  * every worker before the admin call returns; GET /metrics on any worker answers for all of them.
  */
 import { Gauge, AggregatorRegistry } from 'prom-client';
-import { removeDaemonInfo, writeDaemonInfo } from '../../admin/daemon-info.js';
 import { ensureAdminToken } from '../../admin/token.js';
 import type { Store } from '../../db/client.js';
-import { runMigrations } from '../../db/migrate.js';
 import type { Config } from '../../lib/config.js';
 import { bufferedStderr, createLogger, type Logger } from '../../lib/log.js';
 import { lwPaths } from '../../lib/paths.js';
-import { bootstrapProviders } from '../bootstrap.js';
-import { createMemoryLimiter } from '../limits/memory.js';
-import { createRedisLimiter } from '../limits/redis.js';
-import type { Limiter } from '../limits/types.js';
+import { abandonStart, announceListening, installStopSignals, openGatewayCore, releaseStore, type Cleanups } from '../lifecycle.js';
 import { baseUrl, StartupError } from '../listen.js';
-import { Metrics } from '../metrics.js';
 import { embeddedStoreMode, openConfiguredStore, type EmbeddedStoreMode } from '../server.js';
-import { LiveState } from '../state/live.js';
-import { seedLimiter } from '../usage/seed.js';
-import { createUsageWriter } from '../usage/writer.js';
 import type { WorkerHost } from './host.js';
 import type { MetricsReply } from './protocol.js';
 import { Supervisor } from './supervisor.js';
@@ -67,20 +58,11 @@ export async function startCluster(config: Config, opts: ClusterOptions): Promis
   }
   let onStoreLost = (): void => {};
   const { store, lock } = await openConfiguredStore(config, log, { mode: 'process', onLost: () => onStoreLost(), drainMs: config.drainMs });
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Cleanups = [];
   let pool: Supervisor | null = null;
   const paths = lwPaths(config.home);
   try {
-    await runMigrations(store);
-    const extras = await bootstrapProviders(store, config, env, log);
-    cleanups.push(...extras.cleanups);
-    const live = await LiveState.start(store, { log });
-    cleanups.push(() => live.stop());
-    const metrics = new Metrics();
-    const limiter: Limiter = config.redisUrl ? await createRedisLimiter({ url: config.redisUrl, prefix: 'lw:' }) : createMemoryLimiter({});
-    cleanups.push(() => limiter.close());
-    await seedLimiter(store, limiter, live.current);
-    const usage = createUsageWriter(store, { log, credits: limiter, onDropped: (n: number) => metrics.usageDropped.inc(n) });
+    const { live, metrics, limiter, usage, demoKey } = await openGatewayCore(store, config, env, log, cleanups);
     // the workers read it; created here first so they never race to create it
     ensureAdminToken(paths.adminToken);
 
@@ -120,23 +102,8 @@ export async function startCluster(config: Config, opts: ClusterOptions): Promis
     cleanups.push(() => workers.stop(config.drainMs + STOP_MARGIN_MS));
     const port = await workers.start();
     const url = baseUrl(config.host, port);
-    writeDaemonInfo(paths.daemonInfo, {
-      pid: process.pid,
-      url,
-      started: new Date().toISOString(),
-      ...(store.pid !== undefined ? { store_pid: store.pid } : {}),
-    });
     const workerPids = () => workers.hosts().map((h) => h.pid);
-    log.info('lw listening', {
-      url,
-      store: store.kind,
-      location: store.location,
-      ...(store.pid !== undefined ? { store_pid: store.pid } : {}),
-      workers: opts.workers,
-      worker_pids: workerPids(),
-      providers: live.current.providers.size,
-      models: live.current.models.size,
-    });
+    announceListening(config, store, live, url, log, { workers: opts.workers, worker_pids: workerPids() });
 
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> =>
@@ -145,36 +112,15 @@ export async function startCluster(config: Config, opts: ClusterOptions): Promis
         await workers.stop(config.drainMs + STOP_MARGIN_MS);
         await usage.close();
         for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-        await store.close();
-        if (lock) {
-          removeDaemonInfo(paths.daemonInfo, process.pid);
-          await lock.release();
-        }
-        log.info('lw stopped');
+        await releaseStore(config, store, lock, log);
       })());
 
     if (opts.signals) {
-      const onTerm = (sig: string, code = 0) => {
-        log.info('signal received, draining', { signal: sig, workers: workerPids().length });
-        close().then(
-          () => process.exit(code),
-          (e: unknown) => {
-            log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => onTerm('SIGTERM'));
-      process.once('SIGINT', () => onTerm('SIGINT'));
-      process.on('SIGHUP', () => void changed(null));
-      // without its store the daemon cannot record usage: stop (non-zero) so a supervisor restarts it
-      onStoreLost = () => onTerm('store process exited', 1);
+      onStoreLost = installStopSignals(log, close, () => void changed(null), () => ({ workers: workerPids().length }));
     }
-    return { url, port, store, workerPids, close, ...(extras.demoKey ? { demoKey: extras.demoKey } : {}) };
+    return { url, port, store, workerPids, close, ...(demoKey ? { demoKey } : {}) };
   } catch (e) {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-    await store.close().catch(() => {});
-    await lock?.release();
+    await abandonStart(store, lock, cleanups);
     throw e;
   }
 }

@@ -18,13 +18,11 @@ import { openSocketStore, openStore, type Store } from '../../db/client.js';
 import { bufferedStderr, createLogger, type Logger } from '../../lib/log.js';
 import { lwPaths } from '../../lib/paths.js';
 import { createApp } from '../app.js';
-import type { GatewayDeps } from '../deps.js';
 import { GatewayError } from '../errors.js';
 import { createListener } from '../http/listener.js';
+import { gatewayDeps } from '../lifecycle.js';
 import { drainHttp, listenHttp } from '../listen.js';
 import { Metrics } from '../metrics.js';
-import { DeploymentHealth } from '../pipeline/health.js';
-import { UpstreamPools } from '../providers/upstream.js';
 import { inferenceRoutes } from '../routes/index.js';
 import { LiveState } from '../state/live.js';
 import { createIpcLimiter } from './ipc-limiter.js';
@@ -68,20 +66,7 @@ async function serve(link: PrimaryLink, init: WorkerInit, log: Logger): Promise<
   }
   const metrics = new Metrics();
   const usage = createIpcUsageSink(link, { log, onDropped: (n) => metrics.usageDropped.inc(n) });
-  const deps: GatewayDeps = {
-    config,
-    state: live,
-    limiter: createIpcLimiter(link),
-    usage,
-    pools: new UpstreamPools(),
-    health: new DeploymentHealth(),
-    metrics,
-    log,
-    env,
-    now: Date.now,
-    inflight: { count: 0 },
-    draining: { value: false },
-  };
+  const deps = gatewayDeps({ config, live, limiter: createIpcLimiter(link), usage, metrics, log, env });
   const service = createStoreService(store, {
     defaultTier: config.defaultTier,
     env,
