@@ -40,6 +40,9 @@ export const fe = {
   sync: () => msg('S', Buffer.alloc(0)),
   flush: () => msg('H', Buffer.alloc(0)),
   terminate: () => msg('X', Buffer.alloc(0)),
+  copyData: (data: string | Buffer) => msg('d', Buffer.from(data)),
+  copyDone: () => msg('c', Buffer.alloc(0)),
+  copyFail: (reason: string) => msg('f', cstr(reason)),
 };
 
 /** The text of the first column of every DataRow. */

@@ -1,8 +1,8 @@
 /**
  * @module The batched usage writer (UsageSink). `record()` only encodes the record into the open batch
- * (db/queries/usage-batch.ts: one JSON row and running sums, so no record object outlives its request);
+ * (db/queries/usage-batch.ts: one COPY text line and running sums, so no record object outlives its request);
  * a timer flushes at least every `flushMs` (≤ 1 s), sooner when a batch fills. One flush = one
- * transaction: usage_events (one jsonb parameter), usage_daily upserts, `api_keys.credits_pico` debits and
+ * transaction: usage_events (one COPY FROM STDIN), usage_daily upserts, `api_keys.credits_pico` debits and
  * `last_used_at` (writeUsageBatch). Inside that
  * transaction, before commit, the limiter's CreditLedger is told what was debited, so its balances stay
  * exact (see limits/credits.ts). A failed flush keeps its batch (same batch id) and is retried with

@@ -9,12 +9,10 @@ import type { PersistedDebit, PeriodSeed } from '../../daemon/limits/types.js';
 import { dayStartMs, PERIOD_KINDS, periodStart, utcDay } from '../../daemon/usage/period.js';
 import type { UsageReport, UsageRow } from '../../admin/types.js';
 import { formatPicoUsd } from '../../lib/money.js';
-import type { UsageBatch } from './usage-batch.js';
+import { USAGE_COPY_COLUMNS, type UsageBatch } from './usage-batch.js';
+import { copyIn } from '../copy-in.js';
 import type { Db } from '../client.js';
 import { apiKeys, modelAliases, models, usageDaily, usageEvents } from '../schema.js';
-
-/** Rows per INSERT statement (one jsonb parameter each). */
-const EVENTS_PER_INSERT = 1_000;
 
 /**
  * Writes a batch in the caller's transaction: locks the batch's keys (ordered by id, so concurrent
@@ -45,7 +43,8 @@ export async function writeUsageBatch(tx: Db, batch: UsageBatch): Promise<Persis
              last_used_at = greatest(coalesce(k.last_used_at, v.ts), v.ts)
         from (values ${values}) as v(id, cost, ts)
        where k.id = v.id`);
-    for (let i = 0; i < batch.size; i += EVENTS_PER_INSERT) await insertEvents(tx, batch.eventsJson(i, Math.min(batch.size, i + EVENTS_PER_INSERT)));
+    // the rows as encoded when each request ended (usage-batch.ts), in one COPY
+    if (batch.size > 0) await copyIn(tx, `usage_events (${USAGE_COPY_COLUMNS})`, batch.eventsCopyData());
     await tx
       .insert(usageDaily)
       .values([...daily.values()])
@@ -65,24 +64,6 @@ export async function writeUsageBatch(tx: Db, batch: UsageBatch): Promise<Persis
     const before = balances.get(keyId) ?? null;
     return { keyId, costPico: cost, balancePico: before === null ? null : before - cost };
   });
-}
-
-/**
- * One statement, one JSON parameter: the rows (encoded as each request finished, usage-batch.ts) go
- * to the server as a jsonb array expanded by jsonb_to_recordset. Building a 500-row multi-VALUES
- * insert cost as much CPU as executing it. Money travels as decimal strings, never as floats.
- */
-async function insertEvents(tx: Db, eventsJson: string): Promise<void> {
-  await tx.execute(sql`
-    insert into ${usageEvents} (ts, request_id, key_id, model_id, provider_id, endpoint, status, prompt_tokens,
-                                completion_tokens, cached_tokens, cost_pico, latency_ms, ttfb_ms, estimated, unpriced,
-                                attempts, error_code)
-    select ts, request_id, key_id, model_id, provider_id, endpoint, status, prompt_tokens, completion_tokens,
-           cached_tokens, cost_pico, latency_ms, ttfb_ms, estimated, unpriced, attempts, error_code
-      from jsonb_to_recordset(${eventsJson}::jsonb) as x(
-           ts timestamptz, request_id text, key_id text, model_id text, provider_id text, endpoint text, status int,
-           prompt_tokens int, completion_tokens int, cached_tokens int, cost_pico bigint, latency_ms int, ttfb_ms int,
-           estimated boolean, unpriced boolean, attempts jsonb, error_code text)`);
 }
 
 export interface PeriodTotal {

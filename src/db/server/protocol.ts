@@ -28,14 +28,19 @@ const ANSWERED = new Set([
   code('Q'), // Query
   code('H'), // Flush
   code('F'), // FunctionCall
-  code('c'), // CopyDone
-  code('f'), // CopyFail
+  // CopyDone and CopyFail end a COPY FROM STDIN, which the wire server plays itself (copy.ts)
 ]);
 
 export const TYPE = {
   parse: code('P'),
   close: code('C'),
   terminate: code('X'),
+  query: code('Q'),
+  copyData: code('d'),
+  copyDone: code('c'),
+  copyFail: code('f'),
+  flush: code('H'),
+  sync: code('S'),
   readyForQuery: code('Z'),
 } as const;
 
@@ -76,6 +81,25 @@ export function errorResponse(sqlstate: string, text: string, severity: 'ERROR' 
     Buffer.concat([field('S', severity), field('V', severity), field('C', sqlstate), field('M', text), Buffer.from([0])]),
   );
 }
+
+/**
+ * CopyInResponse for a text-format COPY FROM STDIN of `columns` columns (0 when the statement names
+ * none: clients read only the overall format).
+ */
+export function copyInResponse(columns: number): Buffer {
+  const body = Buffer.alloc(3 + 2 * columns);
+  body.writeInt16BE(columns, 1);
+  return message('G', body);
+}
+
+/** The SQL text of a simple Query message (the whole message, type byte included). */
+export function queryText(msg: Uint8Array): string {
+  const end = msg[msg.length - 1] === 0 ? msg.length - 1 : msg.length;
+  return Buffer.from(msg.buffer, msg.byteOffset + 5, end - 5).toString('utf8');
+}
+
+/** The message of a CopyFail (the whole message, type byte included). */
+export const copyFailText = queryText;
 
 /** Frontend: a simple Query. */
 export const query = (sql: string): Buffer => message('Q', cstr(sql));

@@ -14,17 +14,22 @@
  * while holding the session is rolled back before anyone else runs, and the prepared statements it
  * created are closed (the session outlives it; postgres.js names statements uniquely per connection).
  * Session-level state (advisory locks, SET, LISTEN) is shared by every connection.
+ *
+ * `COPY … FROM STDIN`, which PGlite cannot run, is played by the server itself (copy.ts).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../../lib/log.js';
+import { copyErrorSql, CopyIn, type CopyFromStdin, mentionsCopyFromStdin, parseCopyFromStdin } from './copy.js';
 import {
   authenticationOk,
   backendKeyData,
   CANCEL_REQUEST,
   closedStatementName,
   closeStatement,
+  copyFailText,
+  copyInResponse,
   endsUnit,
   errorResponse,
   GSSENC_REQUEST,
@@ -35,6 +40,7 @@ import {
   parseStatementName,
   PROTOCOL_V3,
   query,
+  queryText,
   readyForQuery,
   SSL_REQUEST,
   SYNC,
@@ -44,6 +50,8 @@ import {
 /** The one backend session: runs frontend messages and returns the raw backend answer. */
 export interface WireBackend {
   execProtocolRaw(message: Uint8Array): Promise<Uint8Array>;
+  /** Runs a simple-query `COPY … FROM '/dev/blob'` reading `data`; the raw backend answer. */
+  copyFrom(sql: string, data: Buffer): Promise<Uint8Array>;
 }
 
 /**
@@ -51,12 +59,22 @@ export interface WireBackend {
  * a list it never empties outside `execProtocol()` (memory grows by every row ever returned); the
  * streaming variant hands over the bytes (views of the WASM heap, hence the copy) and keeps nothing.
  */
-export function pgliteBackend(db: Pick<PGlite, 'execProtocolRawStream'>): WireBackend {
+export function pgliteBackend(db: Pick<PGlite, 'execProtocolRawStream' | '_handleBlob' | '_cleanupBlob'>): WireBackend {
+  async function execProtocolRaw(message: Uint8Array): Promise<Uint8Array> {
+    const chunks: Buffer[] = [];
+    await db.execProtocolRawStream(message, { onRawData: (bytes) => void chunks.push(Buffer.from(bytes)) });
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
   return {
-    async execProtocolRaw(message) {
-      const chunks: Buffer[] = [];
-      await db.execProtocolRawStream(message, { onRawData: (bytes) => void chunks.push(Buffer.from(bytes)) });
-      return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    execProtocolRaw,
+    async copyFrom(sql, data) {
+      // what PGlite's own query(sql, [], { blob }) does around a statement, on the raw protocol
+      await db._handleBlob(new Blob([data]));
+      try {
+        return await execProtocolRaw(query(sql));
+      } finally {
+        await db._cleanupBlob();
+      }
     },
   };
 }
@@ -81,13 +99,18 @@ export interface WireServer {
 
 const EMPTY = Buffer.alloc(0);
 
+/** What a connection queues for the session: frontend messages, or a step of a COPY FROM STDIN. */
+type Unit = Buffer | { copyStart: CopyFromStdin } | { copyEnd: CopyIn };
+
 class Connection {
   buf: Buffer = EMPTY;
   /** Bytes of `buf` already scanned: whole messages not yet followed by one that ends a unit. */
   scanned = 0;
   started = false;
-  /** Runs of frontend messages waiting for the session. */
-  readonly units: Buffer[] = [];
+  /** Runs of frontend messages (or COPY steps) waiting for the session. */
+  readonly units: Unit[] = [];
+  /** The COPY FROM STDIN whose data is arriving, if any. */
+  copying: CopyIn | null = null;
   /** Named prepared statements this connection created in the shared session. */
   readonly statements = new Set<string>();
   open = true;
@@ -184,8 +207,9 @@ export function createWireServer(opts: WireServerOptions): WireServer {
 
   /** Cuts whole messages off the buffer into units; a unit ends with a message the client waits on. */
   function frame(c: Connection): void {
-    let cut = 0;
-    let i = c.scanned;
+    const queued = c.units.length;
+    let start = 0;
+    let i = start + c.scanned;
     const buf = c.buf;
     while (i + 5 <= buf.length) {
       const type = buf[i]!;
@@ -196,15 +220,43 @@ export function createWireServer(opts: WireServerOptions): WireServer {
       }
       const end = i + 1 + len;
       if (end > buf.length) break;
+      const msg = buf.subarray(i, end);
       if (type === TYPE.terminate) {
-        if (i > 0) c.units.push(buf.subarray(0, i));
+        if (i > start) c.units.push(buf.subarray(start, i));
+        c.copying = null; // a copy cut short is never run
         c.ending = true;
         c.buf = EMPTY;
         c.scanned = 0;
         enqueue(c);
         return;
       }
-      const msg = buf.subarray(i, end);
+      if (c.copying) {
+        copyMessage(c, type, msg);
+        start = i = end;
+        continue;
+      }
+      if (type === TYPE.copyData || type === TYPE.copyDone || type === TYPE.copyFail) {
+        // outside a COPY Postgres ignores these (postgres.js sends a CopyFail after every finished copy)
+        if (i > start) c.units.push(buf.subarray(start, i));
+        start = i = end;
+        continue;
+      }
+      const text = type === TYPE.query ? queryText(msg) : null;
+      const copy = text === null ? null : parseCopyFromStdin(text);
+      if (copy) {
+        if (i > start) c.units.push(buf.subarray(start, i));
+        c.units.push({ copyStart: copy });
+        c.copying = new CopyIn(copy);
+        start = i = end;
+        continue;
+      }
+      if (text !== null && mentionsCopyFromStdin(text)) {
+        // one the server cannot play (among other statements): PGlite itself would exit on it
+        if (i > start) c.units.push(buf.subarray(start, i));
+        c.units.push(query(copyErrorSql('0A000', 'the embedded store takes COPY … FROM STDIN only as a simple query of its own')));
+        start = i = end;
+        continue;
+      }
       if (type === TYPE.parse) {
         const name = parseStatementName(msg);
         if (name) c.statements.add(name);
@@ -213,14 +265,27 @@ export function createWireServer(opts: WireServerOptions): WireServer {
         if (name) c.statements.delete(name);
       }
       i = end;
-      if (endsUnit(type)) cut = i;
+      if (endsUnit(type)) {
+        c.units.push(buf.subarray(start, i));
+        start = i;
+      }
     }
-    if (cut > 0) {
-      c.units.push(buf.subarray(0, cut));
-      c.buf = cut === buf.length ? EMPTY : buf.subarray(cut);
-      enqueue(c);
+    c.buf = start === buf.length ? EMPTY : buf.subarray(start);
+    c.scanned = i - start;
+    if (c.units.length > queued) enqueue(c);
+  }
+
+  /** One frontend message while a COPY FROM STDIN gathers its data. */
+  function copyMessage(c: Connection, type: number, msg: Buffer): void {
+    const copy = c.copying!;
+    if (type === TYPE.copyData) return copy.add(msg);
+    if (type === TYPE.flush || type === TYPE.sync) return; // ignored during COPY, as Postgres does
+    if (type === TYPE.copyFail) copy.fail('57014', `COPY from stdin failed: ${copyFailText(msg)}`);
+    else if (type !== TYPE.copyDone) {
+      copy.fail('08P01', `unexpected message type 0x${type.toString(16).padStart(2, '0')} during COPY from stdin`);
     }
-    c.scanned = i - cut;
+    c.units.push({ copyEnd: copy });
+    c.copying = null;
   }
 
   function enqueue(c: Connection): void {
@@ -263,10 +328,14 @@ export function createWireServer(opts: WireServerOptions): WireServer {
         continue;
       }
       const unit = c.units.shift();
-      if (unit) {
+      if (unit && 'copyStart' in unit) {
+        // the session is this connection's until the copy ends, as it would be on a server
+        c.send(copyInResponse(unit.copyStart.columns));
+        holder = c;
+      } else if (unit) {
         let out: Uint8Array;
         try {
-          out = await backend.execProtocolRaw(unit);
+          out = await run(unit);
         } catch (e) {
           log?.error('store backend failed on a client message; dropping the connection', { conn: c.id, error: e as Error });
           holder = c;
@@ -284,6 +353,13 @@ export function createWireServer(opts: WireServerOptions): WireServer {
         waiting.push(c);
       }
     }
+  }
+
+  function run(unit: Buffer | { copyEnd: CopyIn }): Promise<Uint8Array> {
+    if (!('copyEnd' in unit)) return backend.execProtocolRaw(unit);
+    const copy = unit.copyEnd;
+    if (copy.failure) return backend.execProtocolRaw(query(copyErrorSql(copy.failure.sqlstate, copy.failure.text)));
+    return backend.copyFrom(copy.statement.blobSql, copy.data());
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
- * The usage batch filled as requests finish: each record encoded once into the JSON row the store's
- * jsonb_to_recordset reads (exactly what JSON.stringify of the row object would give), the day memo
+ * The usage batch filled as requests finish: each record encoded once into the COPY text line the
+ * store reads (escapes, nulls, and a real COPY into usage_events reading back every field), the day memo
  * correct across midnight in both directions, and per-key spend and daily rollups summed exactly.
  */
 import { describe, expect, it } from 'vitest';
-import { batchDay, encodeUsageRow, UsageBatch } from '../../../src/db/queries/usage-batch.js';
+import { copyIn } from '../../../src/db/copy-in.js';
+import { batchDay, encodeUsageRow, USAGE_COPY_COLUMNS, UsageBatch } from '../../../src/db/queries/usage-batch.js';
+import { usageEvents } from '../../../src/db/schema.js';
 import type { UsageRecord } from '../../../src/daemon/usage/types.js';
 
 function rec(over: Partial<UsageRecord> = {}): UsageRecord {
@@ -30,47 +32,79 @@ function rec(over: Partial<UsageRecord> = {}): UsageRecord {
   };
 }
 
+/** COPY text format back to fields (the format's own rules: \\N is null, backslash escapes). */
+function decodeLine(line: string): (string | null)[] {
+  expect(line.endsWith('\n')).toBe(true);
+  return line
+    .slice(0, -1)
+    .split('\t')
+    .map((f) => (f === '\\N' ? null : f.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r' })[c] ?? c)));
+}
+const COLUMNS = USAGE_COPY_COLUMNS.split(', ');
+const fields = (line: string) => Object.fromEntries(decodeLine(line).map((v, i) => [COLUMNS[i], v]));
+
 describe('encodeUsageRow', () => {
-  it('is the JSON of the row object, money as an exact decimal string', () => {
-    const r = rec();
-    expect(JSON.parse(encodeUsageRow(r))).toEqual({
+  it('is one COPY text line in USAGE_COPY_COLUMNS order, money as an exact decimal', () => {
+    expect(fields(encodeUsageRow(rec()))).toEqual({
       ts: '2026-12-07T10:00:00.123Z',
       request_id: 'req_1',
       key_id: 'key_a',
       model_id: 'gpt-4o',
       provider_id: 'prov_1',
       endpoint: 'chat',
-      status: 200,
-      prompt_tokens: 12,
-      completion_tokens: 30,
-      cached_tokens: 2,
+      status: '200',
+      prompt_tokens: '12',
+      completion_tokens: '30',
+      cached_tokens: '2',
       cost_pico: '123456789012345678',
-      latency_ms: 13,
-      ttfb_ms: 3,
-      estimated: false,
-      unpriced: false,
-      attempts: [{ provider: 'openai', upstreamModel: 'gpt-4o', status: 200, ms: 11 }],
+      latency_ms: '13',
+      ttfb_ms: '3',
+      estimated: 'f',
+      unpriced: 'f',
+      attempts: '[{"provider":"openai","upstreamModel":"gpt-4o","status":200,"ms":11}]',
       error_code: null,
     });
   });
 
-  it('escapes what names may hold and writes nulls', () => {
-    const odd = 'a"b\\c\n\u2028é🙂';
-    const row = JSON.parse(
-      encodeUsageRow(rec({ modelId: odd, providerId: null, ttfbMs: null, errorCode: 'upstream_error', attempts: [{ provider: odd, upstreamModel: odd, status: 502, error: 'x', ms: 1 }] })),
-    ) as Record<string, unknown>;
+  it('escapes what names may hold (tab, newline, backslash) and writes nulls', () => {
+    const odd = 'a"b\\c\n\t\r\u2028é🙂\\N';
+    const line = encodeUsageRow(rec({ modelId: odd, requestId: odd, providerId: null, ttfbMs: null, errorCode: 'upstream_error', estimated: true, attempts: [{ provider: odd, upstreamModel: odd, status: 502, error: 'x', ms: 1 }] }));
+    expect(line.split('\n')).toHaveLength(2); // one line, whatever the names hold
+    const row = fields(line);
     expect(row['model_id']).toBe(odd);
+    expect(row['request_id']).toBe(odd);
     expect(row['provider_id']).toBeNull();
     expect(row['ttfb_ms']).toBeNull();
     expect(row['error_code']).toBe('upstream_error');
-    expect((row['attempts'] as Array<{ provider: string }>)[0]!.provider).toBe(odd);
+    expect(row['estimated']).toBe('t');
+    expect((JSON.parse(row['attempts']!) as Array<{ provider: string }>)[0]!.provider).toBe(odd);
   });
 
-  it('never writes a number JSON cannot carry (a poison batch would be retried forever)', () => {
-    const text = encodeUsageRow(rec({ latencyMs: Number.NaN, promptTokens: Number.POSITIVE_INFINITY }));
-    const row = JSON.parse(text) as Record<string, unknown>;
-    expect(row['latency_ms']).toBe(0);
-    expect(row['prompt_tokens']).toBe(0);
+  it('never writes a number an integer column cannot take (a poison batch would be retried forever)', () => {
+    const row = fields(encodeUsageRow(rec({ latencyMs: Number.NaN, promptTokens: Number.POSITIVE_INFINITY })));
+    expect(row['latency_ms']).toBe('0');
+    expect(row['prompt_tokens']).toBe('0');
+  });
+
+  it('is read back by the store exactly (a real COPY into usage_events)', async () => {
+    const { openStore } = await import('../../../src/db/client.js');
+    const { runMigrations } = await import('../../../src/db/migrate.js');
+    const store = await openStore({ dataDir: 'memory://' });
+    try {
+      await runMigrations(store);
+      const odd = 'tab\there\\back\nline é🙂';
+      const b = new UsageBatch('real');
+      b.add(rec({ requestId: 'r1', modelId: odd, attempts: [{ provider: odd, upstreamModel: 'u', status: 502, error: 'say "no"\\', ms: 1 }] }));
+      b.add(rec({ requestId: 'r2', providerId: null, ttfbMs: null, unpriced: true, errorCode: 'x' }));
+      await store.db.transaction((tx) => copyIn(tx, `usage_events (${USAGE_COPY_COLUMNS})`, b.eventsCopyData()));
+      const rows = await store.db.select().from(usageEvents).orderBy(usageEvents.requestId);
+      expect(rows.map((r) => ({ ...r, id: undefined }))).toEqual([
+        { ...rec({ requestId: 'r1', modelId: odd, attempts: [{ provider: odd, upstreamModel: 'u', status: 502, error: 'say "no"\\', ms: 1 }] }), id: undefined, latencyMs: 13, ttfbMs: 3 },
+        { ...rec({ requestId: 'r2', providerId: null, ttfbMs: null, unpriced: true, errorCode: 'x' }), id: undefined, latencyMs: 13 },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 });
 
@@ -87,7 +121,7 @@ describe('batchDay', () => {
 });
 
 describe('UsageBatch', () => {
-  it('sums spend per key and rollups per key, day and model, and joins rows into one array', () => {
+  it('sums spend per key and rollups per key, day and model, and holds the rows in order', () => {
     const b = new UsageBatch('b1');
     b.add(rec({ requestId: 'r1', costPico: 5n }));
     b.add(rec({ requestId: 'r2', costPico: 7n, ts: new Date('2026-12-07T11:00:00Z') }));
@@ -102,21 +136,17 @@ describe('UsageBatch', () => {
       ['key_b', '2026-12-07', 'm2', 1, 12, 1n],
       ['key_a', '2026-12-08', 'gpt-4o', 1, 12, 2n],
     ]);
-    const all = JSON.parse(b.eventsJson()) as Array<{ request_id: string }>;
-    expect(all.map((r) => r.request_id)).toEqual(['r1', 'r2', 'r3', 'r4']);
-    expect((JSON.parse(b.eventsJson(1, 3)) as Array<{ request_id: string }>).map((r) => r.request_id)).toEqual(['r2', 'r3']);
+    const lines = b.eventsCopyData().toString('utf8').split(/(?<=\n)/);
+    expect(lines.map((l) => fields(l)['request_id'])).toEqual(['r1', 'r2', 'r3', 'r4']);
   });
 
-  it('keeps every row whole when its buffer grows past its first size, and slices on row boundaries', () => {
+  it('keeps every row whole when its buffer grows past its first size', () => {
     const b = new UsageBatch('b2');
     const long = 'm'.repeat(300) + 'é';
     for (let i = 0; i < 200; i++) b.add(rec({ requestId: `r${i}`, modelId: `${long}${i}` }));
-    const rows = JSON.parse(b.eventsJson()) as Array<{ request_id: string; model_id: string }>;
-    expect(rows).toHaveLength(200);
-    expect(rows[199]).toMatchObject({ request_id: 'r199', model_id: `${long}199` });
-    const mid = JSON.parse(b.eventsJson(150, 152)) as Array<{ request_id: string }>;
-    expect(mid.map((r) => r.request_id)).toEqual(['r150', 'r151']);
-    expect(b.eventsJson(5, 5)).toBe('[]');
-    expect(new UsageBatch('empty').eventsJson()).toBe('[]');
+    const lines = b.eventsCopyData().toString('utf8').split(/(?<=\n)/);
+    expect(lines).toHaveLength(200);
+    expect(fields(lines[199]!)).toMatchObject({ request_id: 'r199', model_id: `${long}199` });
+    expect(new UsageBatch('empty').eventsCopyData()).toHaveLength(0);
   });
 });
