@@ -6,7 +6,6 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
-  bigserial,
   boolean,
   index,
   integer,
@@ -146,10 +145,15 @@ export const modelAliases = pgTable('model_aliases', {
     .references(() => models.id, { onDelete: 'cascade' }),
 });
 
+/**
+ * An append-only log, written a batch at a time with COPY (usage-batch.ts) and read only by time range
+ * (the partial first day of a report). So no surrogate key and no b-trees, whose upkeep was most of
+ * the cost of a row on the embedded store: one BRIN index on `ts`, which batches write in time order.
+ * `request_id` names the request an event belongs to.
+ */
 export const usageEvents = pgTable(
   'usage_events',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
     ts: timestamp('ts', { withTimezone: true, mode: 'date' }).notNull(),
     requestId: text('request_id').notNull(),
     /** No foreign key: usage outlives deleted keys and models. */
@@ -173,7 +177,7 @@ export const usageEvents = pgTable(
     attempts: jsonb('attempts').$type<UsageAttempt[]>(),
     errorCode: text('error_code'),
   },
-  (t) => [index('usage_events_key_ts_idx').on(t.keyId, t.ts), index('usage_events_ts_idx').on(t.ts)],
+  (t) => [index('usage_events_ts_brin').using('brin', t.ts)],
 );
 
 export interface UsageAttempt {
