@@ -17,6 +17,11 @@ export interface Logger {
 
 type Sink = (line: string) => void;
 
+/** Whether `log` writes lines of level `lvl`: lets a hot path skip building fields nobody will see. */
+export function logsAt(log: Logger, lvl: LogLevel): boolean {
+  return LEVELS[lvl] >= LEVELS[log.level];
+}
+
 const MAYBE_SECRET = /lw-|bearer|sk-|pk-/i;
 
 /** Removes anything that looks like an lw key or a bearer token from free text. */

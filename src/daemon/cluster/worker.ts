@@ -81,12 +81,8 @@ async function serve(link: PrimaryLink, init: WorkerInit, log: Logger): Promise<
     ready: async () => (await live.ping?.()) ?? true,
     metrics: () => link.call<MetricsReply>((id) => ({ lw: 1, t: 'metrics', id }), { timeoutMs: 10_000 }),
   });
-  const listener = createListener(deps, inferenceRoutes, app);
-  const tag = String(process.pid);
-  const { server, port } = await listenHttp(config.host, init.port, (req, res) => {
-    res.setHeader('x-lw-worker', tag);
-    listener(req, res);
-  });
+  const listener = createListener(deps, inferenceRoutes, app, ['x-lw-worker', String(process.pid)]);
+  const { server, port } = await listenHttp(config.host, init.port, listener);
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> =>

@@ -12,7 +12,7 @@ import type { GatewayDeps } from '../deps.js';
 import type { DaemonEnv } from '../env.js';
 import { GatewayError, type ErrorSurface } from '../errors.js';
 import { handleInference, type InferenceRoute } from '../pipeline/handle.js';
-import { sendError } from './respond.js';
+import { sendError, type HeaderList } from './respond.js';
 
 /** Request ids: a random per-process prefix and a counter; unique and cheap. */
 const ID_PREFIX = randomBytes(6).toString('hex');
@@ -24,16 +24,20 @@ export function nextRequestId(): string {
 /** A fast-path route the gateway answers itself, with no upstream (e.g. `/v1/messages/count_tokens`). */
 export interface LocalRoute {
   surface: ErrorSurface;
-  local(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
+  /** `head`: the response's headers so far (x-request-id), sent with the answer (see HeaderList). */
+  local(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, requestId: string, head: HeaderList): Promise<void>;
 }
 
 export type FastRoute = InferenceRoute | LocalRoute;
 
-export function createListener(deps: GatewayDeps, routes: Record<string, FastRoute>, app: Hono<DaemonEnv>) {
+/**
+ * The server's request listener. `fixedHeaders` (a flat `[name, value, …]` list, e.g. a worker's
+ * `x-lw-worker`) go on every response, before `x-request-id`.
+ */
+export function createListener(deps: GatewayDeps, routes: Record<string, FastRoute>, app: Hono<DaemonEnv>, fixedHeaders: readonly string[] = []) {
   const honoListener = getRequestListener(app.fetch);
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = nextRequestId();
-    res.setHeader('x-request-id', requestId);
     let url = req.url ?? '/';
     const agent = splitAgentPath(url);
     if (agent) {
@@ -47,23 +51,27 @@ export function createListener(deps: GatewayDeps, routes: Record<string, FastRou
     const path = q === -1 ? url : url.slice(0, q);
     const route = routes[path];
     if (route) {
+      // fast-path answers collect their headers and send them in one writeHead (see HeaderList)
+      const head: HeaderList = fixedHeaders.length === 0 ? ['x-request-id', requestId] : [...fixedHeaders, 'x-request-id', requestId];
       if (req.method !== 'POST') {
-        sendError(res, new GatewayError('method_not_allowed', `${path} accepts POST only.`, { headers: { allow: 'POST' } }), route.surface);
+        sendError(res, new GatewayError('method_not_allowed', `${path} accepts POST only.`, { headers: { allow: 'POST' } }), route.surface, head);
         req.resume();
         return;
       }
       // in flight until the handler has settled limits and queued its usage record, not merely until the
       // client's socket closes: the SIGTERM drain waits on this before flushing usage
       deps.inflight.count++;
-      const run = 'local' in route ? route.local(deps, req, res, requestId) : handleInference(deps, route, req, res, requestId);
+      const run = 'local' in route ? route.local(deps, req, res, requestId, head) : handleInference(deps, route, req, res, requestId, head);
       run
         .catch((err: unknown) => {
           deps.log.error('unhandled inference failure', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
-          sendError(res, err, route.surface);
+          sendError(res, err, route.surface, [...fixedHeaders, 'x-request-id', requestId]);
         })
         .finally(() => deps.inflight.count--);
       return;
     }
+    for (let i = 0; i < fixedHeaders.length; i += 2) res.setHeader(fixedHeaders[i]!, fixedHeaders[i + 1]!);
+    res.setHeader('x-request-id', requestId);
     req.headers['x-lw-request-id'] = requestId;
     void honoListener(req, res);
   };

@@ -5,25 +5,49 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError, renderError, toGatewayError, type ErrorSurface } from '../errors.js';
 
-export function sendJson(res: ServerResponse, status: number, body: string | Buffer, headers?: Record<string, string>): void {
+/**
+ * A fast-path response's headers as a flat `[name, value, …]` list, sent with one `writeHead`: Node
+ * writes such a list as it is, instead of validating and storing each `setHeader` call (about a dozen
+ * per answer). Callers `push` only names the list does not hold yet; an error's own headers replace
+ * like `setHeader` (see sendError).
+ */
+export type HeaderList = string[];
+
+/** `setHeader` on a HeaderList: replaces the value of a name already there (any case) in place, else appends. */
+function setHeaderIn(head: HeaderList, name: string, value: string): void {
+  const want = name.toLowerCase();
+  for (let i = 0; i < head.length; i += 2) {
+    if (head[i]!.toLowerCase() === want) {
+      head[i] = name;
+      head[i + 1] = value;
+      return;
+    }
+  }
+  head.push(name, value);
+}
+
+/**
+ * Ends `res` with a JSON body. `head` holds the response's headers so far (never content-type or
+ * content-length: they are appended here).
+ */
+export function sendJson(res: ServerResponse, status: number, body: string | Buffer, head: HeaderList): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  res.statusCode = status;
-  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('content-length', Buffer.byteLength(body));
+  head.push('content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)));
+  res.writeHead(status, head);
   res.end(body);
 }
 
-export function sendError(res: ServerResponse, err: unknown, surface: ErrorSurface): GatewayError {
+export function sendError(res: ServerResponse, err: unknown, surface: ErrorSurface, head: HeaderList): GatewayError {
   const ge = toGatewayError(err);
   if (res.headersSent || res.destroyed) {
     if (!res.writableEnded) res.end();
     return ge;
   }
-  sendJson(res, ge.status, JSON.stringify(renderError(ge, surface)), ge.headers);
+  if (ge.headers) for (const k in ge.headers) setHeaderIn(head, k, ge.headers[k]!);
+  sendJson(res, ge.status, JSON.stringify(renderError(ge, surface)), head);
   return ge;
 }
 

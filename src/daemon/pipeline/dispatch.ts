@@ -94,7 +94,7 @@ export async function dispatch(
       status = e.status;
     }
     attempts.push({ provider: d.provider.name, upstreamModel: d.upstreamModel, status, error: err.code, ms: deps.now() - started });
-    deps.metrics.upstreamErrors.inc({ provider: d.provider.name, code: err.code });
+    deps.metrics.upstreamErrors.labels(d.provider.name, err.code).inc();
     if (!err.retryable) throw err;
     deps.health.failure(d);
     lastErr = err;

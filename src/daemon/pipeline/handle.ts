@@ -3,12 +3,13 @@
  * admit (limits) → dispatch to a deployment → relay → settle limits and record exactly one usage event
  * for every request that reached an upstream. No database I/O anywhere on this path.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { UsageAttempt } from '../../db/schema.js';
+import { logsAt } from '../../lib/log.js';
 import { authenticate } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { GatewayError, toGatewayError, type ErrorSurface } from '../errors.js';
-import { parseJsonObject, readBody, sendError, sendJson } from '../http/respond.js';
+import { parseJsonObject, readBody, sendError, sendJson, type HeaderList } from '../http/respond.js';
 import type { Admission } from '../limits/types.js';
 import { resolveModel, type ModelKind } from '../resolve.js';
 import { chooseAuto, isAutoRequest, requestNeeds, withRoutingInfo, type RoutingInfo } from '../routing/auto.js';
@@ -64,6 +65,7 @@ export async function handleInference(
   req: IncomingMessage,
   res: ServerResponse,
   requestId: string,
+  head: HeaderList,
 ): Promise<void> {
   const t0 = deps.now();
   const attempts: UsageAttempt[] = [];
@@ -85,18 +87,19 @@ export async function handleInference(
     rr = route.parse(body, req.headers);
     const auto = route.kind === 'chat' && isAutoRequest(snap, rr.model) ? chooseAuto(snap, key, requestNeeds(body, rr.reserveTokens.bind(rr)), deps.health) : null;
     model = auto?.model ?? resolveModel(snap, key, rr.model, route.kind);
-    res.setHeader('x-lw-routed-model', model.id);
+    // a model id may hold characters a header cannot: refused here, before any upstream call, as setHeader did
+    validateHeaderValue('x-lw-routed-model', model.id);
+    head.push('x-lw-routed-model', model.id);
     rr.validate?.(model);
     const reserve = reserveFor(key, model, rr);
     admission = await deps.limiter.admit({ key, estimatedTokens: reserve.tokens, estimatedCostPico: reserve.costPico });
-    for (const h in admission.headers) res.setHeader(h, admission.headers[h]!);
+    for (const h in admission.headers) head.push(h, admission.headers[h]!);
     const d = await dispatch(deps, rr, model, requestId, ctl, attempts);
     out.dispatched = d;
     deps.metrics.overhead.observe((d.sentAt - t0) / 1000);
-    res.setHeader('x-lw-overhead-ms', String(d.sentAt - t0));
-    res.setHeader('x-lw-provider', d.deployment.provider.name);
-    if (rr.stream) await streamOut(deps, res, rr, d, ctl, out, t0);
-    else await jsonOut(res, rr, d, out, t0, deps, auto && route.endpoint === 'chat' ? { model: model.id, provider: d.deployment.provider.name, reason: auto.reason } : null);
+    head.push('x-lw-overhead-ms', String(d.sentAt - t0), 'x-lw-provider', d.deployment.provider.name);
+    if (rr.stream) await streamOut(deps, res, head, rr, d, ctl, out, t0);
+    else await jsonOut(res, head, rr, d, out, t0, deps, auto && route.endpoint === 'chat' ? { model: model.id, provider: d.deployment.provider.name, reason: auto.reason } : null);
   } catch (err) {
     const ge = ctl.aborted && !(err instanceof GatewayError) ? new GatewayError('invalid_request', 'client closed the request') : toGatewayError(err);
     if (ge.code === 'internal_error') deps.log.error('unexpected error', { request_id: requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
@@ -107,7 +110,7 @@ export async function handleInference(
       out.usage = { promptTokens: rr.promptTokens(), completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
       out.estimated = true;
     }
-    if (!ctl.aborted) sendError(res, ge, route.surface);
+    if (!ctl.aborted) sendError(res, ge, route.surface, head);
   } finally {
     finishRequest(deps, route, requestId, t0, key, model, rr, admission, attempts, out);
   }
@@ -115,6 +118,7 @@ export async function handleInference(
 
 async function jsonOut(
   res: ServerResponse,
+  head: HeaderList,
   rr: RouteRequest,
   d: Dispatched,
   out: Outcome,
@@ -138,12 +142,13 @@ async function jsonOut(
   }
   out.status = 200;
   out.ttfb = deps.now() - t0;
-  sendJson(res, 200, routing ? withRoutingInfo(result.body, routing) : result.body);
+  sendJson(res, 200, routing ? withRoutingInfo(result.body, routing) : result.body, head);
 }
 
 async function streamOut(
   deps: GatewayDeps,
   res: ServerResponse,
+  head: HeaderList,
   rr: RouteRequest,
   d: Dispatched,
   ctl: CancelToken,
@@ -151,10 +156,9 @@ async function streamOut(
   t0: number,
 ): Promise<void> {
   const relay = d.exchange.stream();
-  res.statusCode = 200;
-  res.setHeader('content-type', 'text/event-stream; charset=utf-8');
-  res.setHeader('cache-control', 'no-cache');
-  res.setHeader('connection', 'keep-alive');
+  head.push('content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'connection', 'keep-alive');
+  res.writeHead(200, head);
+  // the headers leave now, and every frame after them at once (no Nagle)
   res.socket?.setNoDelay(true);
   res.flushHeaders();
   const result = await relayStream(res, d.upstream, relay, () => ctl.abort(), d.deployment.provider.name, deps.now);
@@ -196,7 +200,7 @@ function finishRequest(
   admission?.settle({ tokens, costPico: cost.costPico, reachedUpstream: reached });
   if (key && model && reached) {
     if (cost.unpriced && tokens > 0) {
-      deps.metrics.unpriced.inc({ model: model.id });
+      deps.metrics.unpriced.labels(model.id).inc();
       deps.log.warn('model has no price: cost unknown', { request_id: requestId, model: model.id });
     }
     if (out.estimated) deps.metrics.usageEstimated.inc();
@@ -221,6 +225,8 @@ function finishRequest(
     });
   }
   deps.metrics.requestDone(route.endpoint, out.status, latency / 1000);
+  // the request line last: below info level its fields are not even built
+  if (!logsAt(deps.log, 'info')) return;
   deps.log.info('request', {
     request_id: requestId,
     endpoint: route.endpoint,

@@ -227,7 +227,7 @@ export const messagesRoute: InferenceRoute = {
 /** `POST /v1/messages/count_tokens`: `{input_tokens}` by the tokenizer; authenticated, no upstream. */
 export const countTokensRoute: LocalRoute = {
   surface: 'anthropic',
-  async local(deps, req, res, requestId) {
+  async local(deps, req, res, requestId, head) {
     const t0 = deps.now();
     let status = 200;
     let model: string | undefined;
@@ -239,12 +239,12 @@ export const countTokensRoute: LocalRoute = {
       const parsed = parseMessagesBody(CountTokensSchema, body);
       model = resolveModel(snap, key, parsed.model, 'chat').id;
       tokens = countMessagesTokens({ ...parsed, max_tokens: parsed.max_tokens ?? 1 });
-      sendJson(res, 200, JSON.stringify({ input_tokens: tokens }));
+      sendJson(res, 200, JSON.stringify({ input_tokens: tokens }), head);
     } catch (err) {
-      status = sendError(res, err, 'anthropic').status;
+      status = sendError(res, err, 'anthropic', head).status;
     }
     const latency = deps.now() - t0;
-    deps.metrics.requests.inc({ endpoint: 'count_tokens', status: String(status) });
+    deps.metrics.requests.labels('count_tokens', String(status)).inc();
     deps.log.info('request', { request_id: requestId, endpoint: 'count_tokens', model, status, latency_ms: latency, prompt_tokens: tokens });
   },
 };
