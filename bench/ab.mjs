@@ -3,7 +3,8 @@
  * @module A/B of lw builds under the same load, interleaved in time (so a shared machine's drift hits
  * every variant alike): one mock, one lw per variant (all pinned to core 0, each on its own embedded
  * store, configured like run.mjs), then rounds of wrk/autocannon against each in rotating order. Prints
- * per variant the median and best lw CPU µs per request, median req/s and max RSS.
+ * per variant the median and best lw CPU µs per request, median req/s, max RSS and the median CPU µs per
+ * request of its embedded store's process.
  *
  *   node bench/ab.mjs --variant base=src --variant try=/tmp/lw-try/dist/cli/main.js[,ENV=VALUE…]
  *                     (ENV LW_LOG_LEVEL=info sets that variant's --log-level)
@@ -95,22 +96,28 @@ async function main() {
     const order = variants.map((_, i) => variants[(i + r) % variants.length]);
     for (const v of order) {
       const c0 = cpuMicros(v.lw.child.pid);
+      const s0 = v.lw.storePid ? cpuMicros(v.lw.storePid) : 0;
       const res = await load(v, Number(opt.duration), `${v.name}-${r}`);
       const cpu = cpuMicros(v.lw.child.pid) - c0;
-      const s = { rps: res.rps, us: cpu / res.ok, rss: rssMB(v.lw.child.pid), errors: res.errors, p50: res.p50, p99: res.p99 };
+      const store = v.lw.storePid ? (cpuMicros(v.lw.storePid) - s0) / res.ok : null;
+      const s = { rps: res.rps, us: cpu / res.ok, store, rss: rssMB(v.lw.child.pid), errors: res.errors, p50: res.p50, p99: res.p99 };
       v.samples.push(s);
-      log(`  round ${r + 1} ${v.name.padEnd(12)} ${Math.round(s.rps).toString().padStart(6)} req/s  ${Math.round(s.us).toString().padStart(5)} µs/req  p50 ${s.p50.toFixed(2)} ms  RSS ${s.rss?.toFixed(0)} MB${s.errors ? `  errors ${s.errors}` : ''}`);
+      log(
+        `  round ${r + 1} ${v.name.padEnd(12)} ${Math.round(s.rps).toString().padStart(6)} req/s  ${Math.round(s.us).toString().padStart(5)} µs/req` +
+          `${store === null ? '' : ` (+${Math.round(store)} store)`}  p50 ${s.p50.toFixed(2)} ms  RSS ${s.rss?.toFixed(0)} MB${s.errors ? `  errors ${s.errors}` : ''}`,
+      );
     }
   }
   const base = median(variants[0].samples.map((s) => s.us));
   process.stdout.write(`\n${kind} c=${opt.conns}, ${rounds} rounds × ${opt.duration} s, interleaved\n`);
-  process.stdout.write(`${'variant'.padEnd(14)} ${'µs/req med'.padStart(10)} ${'best'.padStart(6)} ${'vs first'.padStart(9)} ${'req/s med'.padStart(10)} ${'RSS max'.padStart(8)}\n`);
+  process.stdout.write(`${'variant'.padEnd(14)} ${'µs/req med'.padStart(10)} ${'best'.padStart(6)} ${'vs first'.padStart(9)} ${'req/s med'.padStart(10)} ${'RSS max'.padStart(8)} ${'store µs'.padStart(9)}\n`);
   for (const v of variants) {
     const us = median(v.samples.map((s) => s.us));
     process.stdout.write(
       `${v.name.padEnd(14)} ${Math.round(us).toString().padStart(10)} ${Math.round(Math.min(...v.samples.map((s) => s.us))).toString().padStart(6)} ` +
         `${`${(((us - base) / base) * 100).toFixed(0)}%`.padStart(9)} ${Math.round(median(v.samples.map((s) => s.rps))).toString().padStart(10)} ` +
-        `${Math.max(...v.samples.map((s) => s.rss ?? 0)).toFixed(0).padStart(6)} MB\n`,
+        `${Math.max(...v.samples.map((s) => s.rss ?? 0)).toFixed(0).padStart(6)} MB ` +
+        `${v.samples[0].store === null ? '-'.padStart(9) : Math.round(median(v.samples.map((s) => s.store))).toString().padStart(9)}\n`,
     );
   }
 }
