@@ -98,6 +98,8 @@ export interface WireServer {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Messages from this size on are gathered read by read and joined once (see Connection.want). */
+const GATHER_BYTES = 256 * 1024;
 
 /** What a connection queues for the session: frontend messages, or a step of a COPY FROM STDIN. */
 type Unit = Buffer | { copyStart: CopyFromStdin } | { copyEnd: CopyIn };
@@ -106,6 +108,14 @@ class Connection {
   buf: Buffer = EMPTY;
   /** Bytes of `buf` already scanned: whole messages not yet followed by one that ends a unit. */
   scanned = 0;
+  /**
+   * While a large message arrives (a COPY's data is one CopyData of the whole batch): the bytes `buf`
+   * must reach before framing can go on, and the reads gathered meanwhile, joined once when complete
+   * (joining every 64 KB read onto the buffer would copy the message over and over).
+   */
+  want = 0;
+  parts: Buffer[] = [];
+  partBytes = 0;
   started = false;
   /** Runs of frontend messages (or COPY steps) waiting for the session. */
   readonly units: Unit[] = [];
@@ -170,7 +180,17 @@ export function createWireServer(opts: WireServerOptions): WireServer {
 
   function onData(c: Connection, chunk: Buffer): void {
     if (!c.open || c.ending) return;
-    c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
+    if (c.want > 0) {
+      c.parts.push(chunk);
+      c.partBytes += chunk.length;
+      if (c.partBytes < c.want) return;
+      c.buf = Buffer.concat(c.parts, c.partBytes);
+      c.parts = [];
+      c.partBytes = 0;
+      c.want = 0;
+    } else {
+      c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
+    }
     if (!c.started && !startup(c)) return;
     frame(c);
   }
@@ -272,6 +292,16 @@ export function createWireServer(opts: WireServerOptions): WireServer {
     }
     c.buf = start === buf.length ? EMPTY : buf.subarray(start);
     c.scanned = i - start;
+    // a large message cut short: wait for the rest of it without joining every read onto the buffer
+    if (i + 5 <= buf.length) {
+      const need = i - start + 1 + buf.readInt32BE(i + 1);
+      if (need >= GATHER_BYTES) {
+        c.want = need;
+        c.parts = [c.buf];
+        c.partBytes = c.buf.length;
+        c.buf = EMPTY;
+      }
+    }
     if (c.units.length > queued) enqueue(c);
   }
 

@@ -71,6 +71,23 @@ describe('COPY FROM STDIN through the store protocol server', () => {
     expect(last!.doc).toEqual({ i: 19_999 });
   });
 
+  it('takes one CopyData message of megabytes (what copyIn sends), arriving in many reads', async () => {
+    const store = await server.connect(1);
+    const rows = Array.from({ length: 30_000 }, (_, i) => `${i}\t${'n'.repeat(60)}${i}\t{"i": ${i}}\n`).join('');
+    expect(rows.length).toBeGreaterThan(2_000_000);
+    await copyIn(store.db, 'items (id, note, doc)', Buffer.from(rows));
+    expect(await count()).toBe(30_000);
+    // and by hand: a 600 KB message in 7 KB writes, then a query right behind it in the last write
+    const c = await raw();
+    await c.write(fe.query('COPY items (id, note, doc) FROM STDIN'));
+    await c.read((m) => m.some((x) => x.type === 'G'));
+    const more = Array.from({ length: 8_000 }, (_, i) => `${100_000 + i}\t${'m'.repeat(60)}\t\\N\n`).join('');
+    await c.writeInPieces(Buffer.concat([fe.copyData(more), fe.copyDone(), fe.query('select count(*) from items')]), 7_000);
+    const answer = await c.untilReady(2);
+    expect(answer.find((m) => m.type === 'C')!.body.toString('latin1')).toBe('COPY 8000\0');
+    expect(firstColumn(answer)).toEqual(['38000']);
+  });
+
   it('copies inside a transaction: gone on rollback, kept on commit; another connection waits for the end', async () => {
     const sql = client();
     const other = client();
