@@ -1,5 +1,6 @@
 /**
  * The batched usage writer on PGlite and Postgres: one transaction per batch, flushed within a second,
+ * what arrives during a write left for the next tick (a full batch written at once),
  * rollups equal to the sums of the events, exact credit debits that the limiter follows, retries that
  * never duplicate, close() that flushes, and a bounded queue that counts what it drops.
  */
@@ -31,6 +32,35 @@ describeStores('usage writer', (store) => {
     expect(flushes).toEqual([3]);
     expect(w.depth()).toBe(0);
     await w.close();
+  });
+
+  it('writes what arrives during a write at the next tick, not right after it (one transaction per tick at load)', async () => {
+    await addKey(store(), 'k1');
+    const flushes: number[] = [];
+    let during = 0;
+    const w = createUsageWriter(store(), {
+      flushMs: 300,
+      onFlush: (f) => {
+        flushes.push(f.records);
+        // records that arrive while a write is under way (as under load)
+        if (flushes.length === 1) for (; during < 4; during++) w.record(rec());
+      },
+    });
+    for (let i = 0; i < 5; i++) w.record(rec());
+    await vi.waitFor(() => expect(flushes).toEqual([5]), { timeout: 1_000, interval: 5 });
+    // the four wait for the timer instead of a second transaction at once
+    await new Promise((r) => setTimeout(r, 100));
+    expect(flushes).toEqual([5]);
+    expect(w.depth()).toBe(4);
+    await vi.waitFor(() => expect(flushes).toEqual([5, 4]), { timeout: 1_000, interval: 5 });
+    // a batch that fills up is written at once, leaving the open one alone
+    const full = createUsageWriter(store(), { flushMs: 1_000, maxBatch: 3, onFlush: (f) => flushes.push(f.records) });
+    for (let i = 0; i < 4; i++) full.record(rec());
+    await vi.waitFor(() => expect(flushes).toEqual([5, 4, 3]), { timeout: 500, interval: 5 });
+    expect(full.depth()).toBe(1);
+    await full.flush();
+    expect(flushes).toEqual([5, 4, 3, 1]);
+    await Promise.all([w.close(), full.close()]);
   });
 
   it('writes rollups equal to the sums of the events and debits credits exactly', async () => {
