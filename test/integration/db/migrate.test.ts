@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/db/client.js';
 import type { Store } from '../../../src/db/client.js';
 import { defaultMigrationsFolder, runMigrations } from '../../../src/db/migrate.js';
+import { copyIn } from '../../../src/db/copy-in.js';
 import { readRevision } from '../../../src/db/queries/meta.js';
+import { USAGE_COPY_COLUMNS } from '../../../src/db/queries/usage-batch.js';
 import { listTiers } from '../../../src/db/queries/tiers.js';
 import { createTempDatabase, PG_URL } from '../../helpers/pg.js';
 import { describeStores } from './backends.js';
@@ -55,6 +57,62 @@ describeStores('migrations', (ctx) => {
     const applied = await rows<{ n: string | number }>(store, sql`select count(*) as n from drizzle.__drizzle_migrations`);
     const journal = await import(join(defaultMigrationsFolder(), 'meta', '_journal.json'), { with: { type: 'json' } });
     expect(Number(applied[0]!.n)).toBe((journal.default as { entries: unknown[] }).entries.length);
+  });
+});
+
+/** The migrations folder as the first release shipped it: 0000_init only. */
+function firstReleaseMigrations(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lw-mig0-'));
+  cpSync(defaultMigrationsFolder(), dir, { recursive: true });
+  const journalPath = join(dir, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
+  journal.entries = journal.entries.filter((e) => e.tag === '0000_init');
+  writeFileSync(journalPath, JSON.stringify(journal));
+  return dir;
+}
+
+describe('migrations: upgrading a store that holds usage events (0001: BRIN index instead of id and b-trees)', () => {
+  const upgrade = async (store: Store) => {
+    await runMigrations(store, { migrationsFolder: firstReleaseMigrations() });
+    await store.db.execute(sql`
+      insert into usage_events (ts, request_id, key_id, model_id, endpoint, status, prompt_tokens, cost_pico, latency_ms)
+      values ('2026-12-01T10:00:00Z', 'req_old', 'key_1', 'gpt-x', 'chat', 200, 12, 345, 7)`);
+    await runMigrations(store);
+    const events = await rows<{ request_id: string; cost_pico: string | number; prompt_tokens: number }>(
+      store,
+      sql`select request_id, cost_pico, prompt_tokens from usage_events`,
+    );
+    expect(events.map((e) => [e.request_id, Number(e.cost_pico), e.prompt_tokens])).toEqual([['req_old', 345, 12]]);
+    const columns = await rows<{ column_name: string }>(store, sql`select column_name from information_schema.columns where table_name = 'usage_events'`);
+    expect(columns.map((c) => c.column_name)).not.toContain('id');
+    const indexes = await rows<{ indexname: string; indexdef: string }>(store, sql`select indexname, indexdef from pg_indexes where tablename = 'usage_events'`);
+    expect(indexes.map((i) => i.indexname)).toEqual(['usage_events_ts_brin']);
+    expect(indexes[0]!.indexdef).toContain('USING brin');
+    await store.db.transaction((tx) =>
+      copyIn(tx, `usage_events (${USAGE_COPY_COLUMNS})`, '2026-12-02T10:00:00.000Z\treq_new\tkey_1\tgpt-x\t\\N\tchat\t200\t1\t2\t0\t9\t3\t\\N\tf\tf\t[]\t\\N\n'),
+    );
+    const [n] = await rows<{ n: string | number }>(store, sql`select count(*) as n from usage_events`);
+    expect(Number(n!.n)).toBe(2);
+  };
+
+  it('keeps the events on PGlite', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    try {
+      await upgrade(store);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.skipIf(!PG_URL)('keeps the events on Postgres', async () => {
+    const db = await createTempDatabase();
+    const store = await openStore({ url: db.url, max: 2 });
+    try {
+      await upgrade(store);
+    } finally {
+      await store.close();
+      await db.drop();
+    }
   });
 });
 
