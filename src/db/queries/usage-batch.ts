@@ -9,6 +9,7 @@
  */
 import { periodOf, utcDay } from '../../daemon/usage/period.js';
 import type { UsageRecord } from '../../daemon/usage/types.js';
+import type { UsageAttempt } from '../schema.js';
 
 export interface DailyAgg {
   keyId: string;
@@ -57,6 +58,38 @@ export function copyText(s: string | null): string {
 /** A whole number for an integer column: a stray NaN or fraction must not make the batch unwritable. */
 const int = (n: number): number => (Number.isFinite(n) ? Math.round(n) : 0);
 
+/** The second of the last timestamp encoded and its ISO text up to the milliseconds (`…T10:00:00.`). */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/** `Date#toISOString` of an epoch-ms instant, the date part reused while records stay in one second. */
+export function isoOf(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    const text = new Date(ms).toISOString();
+    // years past 9999 print differently: never cached
+    if (text.length !== 24) return text;
+    isoSecond = second;
+    isoPrefix = text.slice(0, 20);
+  }
+  const milli = ms - isoSecond * 1000;
+  return `${isoPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+
+/** `JSON.stringify` of the attempts (the keys of UsageAttempt, in its order; `error` when set). */
+export function attemptsJson(attempts: readonly UsageAttempt[]): string {
+  let out = '[';
+  for (let i = 0; i < attempts.length; i++) {
+    const a = attempts[i]!;
+    out +=
+      `${i === 0 ? '' : ','}{"provider":${JSON.stringify(a.provider)},"upstreamModel":${JSON.stringify(a.upstreamModel)},` +
+      `"status":${num(a.status)},${a.error === undefined ? '' : `"error":${JSON.stringify(a.error)},`}"ms":${num(a.ms)}}`;
+  }
+  return `${out}]`;
+}
+
 /**
  * One usage record as a line of COPY text format, columns as USAGE_COPY_COLUMNS (money as an exact
  * decimal, never a float).
@@ -64,10 +97,10 @@ const int = (n: number): number => (Number.isFinite(n) ? Math.round(n) : 0);
  */
 export function encodeUsageRow(r: UsageRecord): string {
   return (
-    `${r.ts.toISOString()}\t${copyText(r.requestId)}\t${copyText(r.keyId)}\t${copyText(r.modelId)}\t${copyText(r.providerId)}\t` +
+    `${isoOf(r.ts.getTime())}\t${copyText(r.requestId)}\t${copyText(r.keyId)}\t${copyText(r.modelId)}\t${copyText(r.providerId)}\t` +
     `${copyText(r.endpoint)}\t${int(r.status)}\t${int(r.promptTokens)}\t${int(r.completionTokens)}\t${int(r.cachedTokens)}\t` +
     `${r.costPico.toString()}\t${int(r.latencyMs)}\t${r.ttfbMs === null ? '\\N' : int(r.ttfbMs)}\t${r.estimated ? 't' : 'f'}\t` +
-    `${r.unpriced ? 't' : 'f'}\t${copyText(JSON.stringify(r.attempts))}\t${copyText(r.errorCode)}\n`
+    `${r.unpriced ? 't' : 'f'}\t${copyText(attemptsJson(r.attempts))}\t${copyText(r.errorCode)}\n`
   );
 }
 
@@ -80,6 +113,7 @@ export class UsageBatch {
   readonly daily = new Map<string, DailyAgg>();
   /** Key ids whose stored balance the write should read back even without spend (credit refreshes). */
   refresh: string[] = [];
+  private lastDaily: DailyAgg | null = null;
 
   constructor(readonly id: string) {}
 
@@ -97,11 +131,16 @@ export class UsageBatch {
       if (ms > k.last) k.last = ms;
     }
     const day = batchDay(ms);
-    const id = `${r.keyId}\u0000${day}\u0000${r.modelId}`;
-    let d = this.daily.get(id);
-    if (!d) {
-      d = { keyId: r.keyId, day, modelId: r.modelId, requests: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costPico: 0n };
-      this.daily.set(id, d);
+    // under load most records in a row share key, day and model: their rollup is found without a lookup
+    let d = this.lastDaily;
+    if (d === null || d.keyId !== r.keyId || d.modelId !== r.modelId || d.day !== day) {
+      const id = `${r.keyId}\u0000${day}\u0000${r.modelId}`;
+      d = this.daily.get(id) ?? null;
+      if (!d) {
+        d = { keyId: r.keyId, day, modelId: r.modelId, requests: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costPico: 0n };
+        this.daily.set(id, d);
+      }
+      this.lastDaily = d;
     }
     d.requests++;
     d.promptTokens += r.promptTokens;
@@ -116,9 +155,10 @@ export class UsageBatch {
   }
 
   private append(line: string): void {
-    const need = Buffer.byteLength(line);
-    if (this.used + need > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + need));
+    // at most 3 bytes of UTF-8 per UTF-16 unit: room is checked without measuring the line
+    const most = line.length * 3;
+    if (this.used + most > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + most));
       this.buf.copy(bigger, 0, 0, this.used);
       this.buf = bigger;
     }

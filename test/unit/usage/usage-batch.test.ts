@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { copyIn } from '../../../src/db/copy-in.js';
-import { batchDay, encodeUsageRow, USAGE_COPY_COLUMNS, UsageBatch } from '../../../src/db/queries/usage-batch.js';
+import { attemptsJson, batchDay, encodeUsageRow, isoOf, USAGE_COPY_COLUMNS, UsageBatch } from '../../../src/db/queries/usage-batch.js';
 import { usageEvents } from '../../../src/db/schema.js';
 import type { UsageRecord } from '../../../src/daemon/usage/types.js';
 
@@ -105,6 +105,41 @@ describe('encodeUsageRow', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('isoOf and attemptsJson', () => {
+  it('isoOf is Date#toISOString, across seconds, days and years, in any order', () => {
+    const instants = [
+      Date.parse('2026-12-07T10:00:00.000Z'),
+      Date.parse('2026-12-07T10:00:00.005Z'),
+      Date.parse('2026-12-07T10:00:00.050Z'),
+      Date.parse('2026-12-07T10:00:00.999Z'),
+      Date.parse('2026-12-07T10:00:01.000Z'),
+      Date.parse('2026-12-07T09:59:59.999Z'),
+      Date.parse('2026-12-31T23:59:59.999Z'),
+      Date.parse('2027-01-01T00:00:00.001Z'),
+      0,
+      -1,
+      -86_400_001,
+      Date.parse('+010000-01-01T00:00:00.000Z'),
+      Date.parse('2026-12-07T10:00:00.123Z'),
+    ];
+    for (let i = 0; i < 2_000; i++) instants.push(Date.parse('2026-12-07T10:00:00Z') + Math.floor(Math.random() * 5_000) - 2_500);
+    for (const ms of instants) expect(isoOf(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it('attemptsJson is JSON.stringify of the attempts', () => {
+    const cases = [
+      [],
+      [{ provider: 'openai', upstreamModel: 'gpt-4o', status: 200, ms: 11 }],
+      [
+        { provider: 'a"b\\c\n', upstreamModel: 'é🙂\u2028', status: 502, error: 'upstream_error', ms: 1.5 },
+        { provider: 'b', upstreamModel: 'm', status: 499, error: 'client_closed', ms: Number.NaN },
+        { provider: 'c', upstreamModel: 'm', status: 200, error: undefined, ms: -0 },
+      ],
+    ];
+    for (const a of cases) expect(attemptsJson(a)).toBe(JSON.stringify(a));
   });
 });
 
