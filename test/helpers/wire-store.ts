@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { openSocketStore, type Store } from '../../src/db/client.js';
 import { createPglite } from '../../src/db/pglite.js';
-import { createWireServer, pgliteBackend, type WireServer } from '../../src/db/server/wire.js';
+import { pgliteBackend } from '../../src/db/server/backend.js';
+import { createWireServer, type WireServer } from '../../src/db/server/wire.js';
 
 export interface WireStore {
   pglite: PGlite;

@@ -12,7 +12,8 @@ import type { PGlite } from '@electric-sql/pglite';
 import { createLogger } from '../../lib/log.js';
 import { createPglite } from '../pglite.js';
 import { isPidAlive } from '../lock.js';
-import { createWireServer, pgliteBackend } from './wire.js';
+import { pgliteBackend } from './backend.js';
+import { createWireServer } from './wire.js';
 
 export interface StoreServerOptions {
   dataDir: string;

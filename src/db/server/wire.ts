@@ -15,12 +15,13 @@
  * created are closed (the session outlives it; postgres.js names statements uniquely per connection).
  * Session-level state (advisory locks, SET, LISTEN) is shared by every connection.
  *
- * `COPY … FROM STDIN`, which PGlite cannot run, is played by the server itself (copy.ts).
+ * `COPY … FROM STDIN`, which PGlite cannot run, is played by the server itself (copy.ts). The session
+ * behind it is a WireBackend (backend.ts).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomInt } from 'node:crypto';
-import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../../lib/log.js';
+import type { WireBackend } from './backend.js';
 import { copyErrorSql, CopyIn, type CopyFromStdin, mentionsCopyFromStdin, parseCopyFromStdin } from './copy.js';
 import {
   authenticationOk,
@@ -46,38 +47,6 @@ import {
   SYNC,
   TYPE,
 } from './protocol.js';
-
-/** The one backend session: runs frontend messages and returns the raw backend answer. */
-export interface WireBackend {
-  execProtocolRaw(message: Uint8Array): Promise<Uint8Array>;
-  /** Runs a simple-query `COPY … FROM '/dev/blob'` reading `data`; the raw backend answer. */
-  copyFrom(sql: string, data: Buffer): Promise<Uint8Array>;
-}
-
-/**
- * PGlite as the backend. Not through its own `execProtocolRaw`: that one also parses every answer into
- * a list it never empties outside `execProtocol()` (memory grows by every row ever returned); the
- * streaming variant hands over the bytes (views of the WASM heap, hence the copy) and keeps nothing.
- */
-export function pgliteBackend(db: Pick<PGlite, 'execProtocolRawStream' | '_handleBlob' | '_cleanupBlob'>): WireBackend {
-  async function execProtocolRaw(message: Uint8Array): Promise<Uint8Array> {
-    const chunks: Buffer[] = [];
-    await db.execProtocolRawStream(message, { onRawData: (bytes) => void chunks.push(Buffer.from(bytes)) });
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-  }
-  return {
-    execProtocolRaw,
-    async copyFrom(sql, data) {
-      // what PGlite's own query(sql, [], { blob }) does around a statement, on the raw protocol
-      await db._handleBlob(new Blob([data]));
-      try {
-        return await execProtocolRaw(query(sql));
-      } finally {
-        await db._cleanupBlob();
-      }
-    },
-  };
-}
 
 export interface WireServerOptions {
   backend: WireBackend;
