@@ -15,37 +15,30 @@
  * created are closed (the session outlives it; postgres.js names statements uniquely per connection).
  * Session-level state (advisory locks, SET, LISTEN) is shared by every connection.
  *
- * `COPY … FROM STDIN`, which PGlite cannot run, is played by the server itself (copy.ts). The session
- * behind it is a WireBackend (backend.ts).
+ * `COPY … FROM STDIN`, which PGlite cannot run, is played by the server itself (copy.ts). Each client's
+ * buffer and framing live in connection.ts; the session behind the server is a WireBackend (backend.ts).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../../lib/log.js';
 import type { WireBackend } from './backend.js';
-import { copyErrorSql, CopyIn, type CopyFromStdin, mentionsCopyFromStdin, parseCopyFromStdin } from './copy.js';
+import { Connection } from './connection.js';
+import { copyErrorSql, type CopyIn } from './copy.js';
 import {
   authenticationOk,
   backendKeyData,
   CANCEL_REQUEST,
-  closedStatementName,
   closeStatement,
-  copyFailText,
   copyInResponse,
-  endsUnit,
-  errorResponse,
   GSSENC_REQUEST,
   lastReadyStatus,
-  MAX_MESSAGE_BYTES,
   MAX_STARTUP_BYTES,
   parameterStatus,
-  parseStatementName,
   PROTOCOL_V3,
   query,
-  queryText,
   readyForQuery,
   SSL_REQUEST,
   SYNC,
-  TYPE,
 } from './protocol.js';
 
 export interface WireServerOptions {
@@ -64,54 +57,6 @@ export interface WireServer {
   readonly connections: number;
   /** Stops listening, drops every connection, and waits until the session is idle (rolled back). */
   close(): Promise<void>;
-}
-
-const EMPTY = Buffer.alloc(0);
-/** Messages from this size on are gathered read by read and joined once (see Connection.want). */
-const GATHER_BYTES = 256 * 1024;
-
-/** What a connection queues for the session: frontend messages, or a step of a COPY FROM STDIN. */
-type Unit = Buffer | { copyStart: CopyFromStdin } | { copyEnd: CopyIn };
-
-class Connection {
-  buf: Buffer = EMPTY;
-  /** Bytes of `buf` already scanned: whole messages not yet followed by one that ends a unit. */
-  scanned = 0;
-  /**
-   * While a large message arrives (a COPY's data is one CopyData of the whole batch): the bytes `buf`
-   * must reach before framing can go on, and the reads gathered meanwhile, joined once when complete
-   * (joining every 64 KB read onto the buffer would copy the message over and over).
-   */
-  want = 0;
-  parts: Buffer[] = [];
-  partBytes = 0;
-  started = false;
-  /** Runs of frontend messages (or COPY steps) waiting for the session. */
-  readonly units: Unit[] = [];
-  /** The COPY FROM STDIN whose data is arriving, if any. */
-  copying: CopyIn | null = null;
-  /** Named prepared statements this connection created in the shared session. */
-  readonly statements = new Set<string>();
-  open = true;
-  /** Terminate received: end the socket once the queued units ran. */
-  ending = false;
-  queued = false;
-  cleaned = false;
-
-  constructor(
-    readonly socket: Socket,
-    readonly id: number,
-  ) {}
-
-  send(bytes: Uint8Array): void {
-    if (this.open && bytes.length > 0 && this.socket.writable) this.socket.write(bytes);
-  }
-
-  fail(text: string, sqlstate = '08P01'): void {
-    this.send(errorResponse(sqlstate, text));
-    this.socket.end();
-    this.open = false;
-  }
 }
 
 /**
@@ -148,20 +93,9 @@ export function createWireServer(opts: WireServerOptions): WireServer {
   });
 
   function onData(c: Connection, chunk: Buffer): void {
-    if (!c.open || c.ending) return;
-    if (c.want > 0) {
-      c.parts.push(chunk);
-      c.partBytes += chunk.length;
-      if (c.partBytes < c.want) return;
-      c.buf = Buffer.concat(c.parts, c.partBytes);
-      c.parts = [];
-      c.partBytes = 0;
-      c.want = 0;
-    } else {
-      c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
-    }
+    if (!c.open || c.ending || !c.receive(chunk)) return;
     if (!c.started && !startup(c)) return;
-    frame(c);
+    if (c.frame()) enqueue(c);
   }
 
   /** Handles untyped start-up packets; true once the session start-up is answered. */
@@ -192,99 +126,6 @@ export function createWireServer(opts: WireServerOptions): WireServer {
       }
     }
     return true;
-  }
-
-  /** Cuts whole messages off the buffer into units; a unit ends with a message the client waits on. */
-  function frame(c: Connection): void {
-    const queued = c.units.length;
-    let start = 0;
-    let i = start + c.scanned;
-    const buf = c.buf;
-    while (i + 5 <= buf.length) {
-      const type = buf[i]!;
-      const len = buf.readInt32BE(i + 1);
-      if (len < 4 || len > MAX_MESSAGE_BYTES) {
-        c.fail(`invalid message length ${len}`);
-        return;
-      }
-      const end = i + 1 + len;
-      if (end > buf.length) break;
-      const msg = buf.subarray(i, end);
-      if (type === TYPE.terminate) {
-        if (i > start) c.units.push(buf.subarray(start, i));
-        c.copying = null; // a copy cut short is never run
-        c.ending = true;
-        c.buf = EMPTY;
-        c.scanned = 0;
-        enqueue(c);
-        return;
-      }
-      if (c.copying) {
-        copyMessage(c, type, msg);
-        start = i = end;
-        continue;
-      }
-      if (type === TYPE.copyData || type === TYPE.copyDone || type === TYPE.copyFail) {
-        // outside a COPY Postgres ignores these (postgres.js sends a CopyFail after every finished copy)
-        if (i > start) c.units.push(buf.subarray(start, i));
-        start = i = end;
-        continue;
-      }
-      const text = type === TYPE.query ? queryText(msg) : null;
-      const copy = text === null ? null : parseCopyFromStdin(text);
-      if (copy) {
-        if (i > start) c.units.push(buf.subarray(start, i));
-        c.units.push({ copyStart: copy });
-        c.copying = new CopyIn(copy);
-        start = i = end;
-        continue;
-      }
-      if (text !== null && mentionsCopyFromStdin(text)) {
-        // one the server cannot play (among other statements): PGlite itself would exit on it
-        if (i > start) c.units.push(buf.subarray(start, i));
-        c.units.push(query(copyErrorSql('0A000', 'the embedded store takes COPY … FROM STDIN only as a simple query of its own')));
-        start = i = end;
-        continue;
-      }
-      if (type === TYPE.parse) {
-        const name = parseStatementName(msg);
-        if (name) c.statements.add(name);
-      } else if (type === TYPE.close) {
-        const name = closedStatementName(msg);
-        if (name) c.statements.delete(name);
-      }
-      i = end;
-      if (endsUnit(type)) {
-        c.units.push(buf.subarray(start, i));
-        start = i;
-      }
-    }
-    c.buf = start === buf.length ? EMPTY : buf.subarray(start);
-    c.scanned = i - start;
-    // a large message cut short: wait for the rest of it without joining every read onto the buffer
-    if (i + 5 <= buf.length) {
-      const need = i - start + 1 + buf.readInt32BE(i + 1);
-      if (need >= GATHER_BYTES) {
-        c.want = need;
-        c.parts = [c.buf];
-        c.partBytes = c.buf.length;
-        c.buf = EMPTY;
-      }
-    }
-    if (c.units.length > queued) enqueue(c);
-  }
-
-  /** One frontend message while a COPY FROM STDIN gathers its data. */
-  function copyMessage(c: Connection, type: number, msg: Buffer): void {
-    const copy = c.copying!;
-    if (type === TYPE.copyData) return copy.add(msg);
-    if (type === TYPE.flush || type === TYPE.sync) return; // ignored during COPY, as Postgres does
-    if (type === TYPE.copyFail) copy.fail('57014', `COPY from stdin failed: ${copyFailText(msg)}`);
-    else if (type !== TYPE.copyDone) {
-      copy.fail('08P01', `unexpected message type 0x${type.toString(16).padStart(2, '0')} during COPY from stdin`);
-    }
-    c.units.push({ copyEnd: copy });
-    c.copying = null;
   }
 
   function enqueue(c: Connection): void {
