@@ -43,8 +43,8 @@ export async function writeUsageBatch(tx: Db, batch: UsageBatch): Promise<Persis
              last_used_at = greatest(coalesce(k.last_used_at, v.ts), v.ts)
         from (values ${values}) as v(id, cost, ts)
        where k.id = v.id`);
-    // the rows as encoded when each request ended (usage-batch.ts), in one COPY
-    if (batch.size > 0) await copyIn(tx, `usage_events (${USAGE_COPY_COLUMNS})`, batch.eventsCopyData());
+    // the rows as encoded when each request ended (usage-batch.ts), in one COPY; every row has a perKey entry
+    await copyIn(tx, `usage_events (${USAGE_COPY_COLUMNS})`, batch.eventsCopyData());
     await tx
       .insert(usageDaily)
       .values([...daily.values()])

@@ -40,15 +40,17 @@ export function mentionsCopyFromStdin(sql: string): boolean {
   return /\bcopy\b[\s\S]*\bfrom\s+stdin\b/i.test(sql);
 }
 
+/**
+ * The SQLSTATEs a copy fails with: 57014 CopyFail, 54000 data past the cap, 08P01 a message the copy
+ * sub-protocol does not allow, 0A000 a COPY FROM STDIN the server cannot play.
+ */
+export type CopyErrorState = '57014' | '54000' | '08P01' | '0A000';
+
 /** A literal for a SQL string (standard_conforming_strings is on: only quotes are doubled). */
 const literal = (s: string) => `'${s.split('\u0000').join('').replace(/'/g, "''")}'`;
 
-/**
- * The statement that raises, in the session, the error Postgres answers a failed copy with: SQLSTATE
- * 57014 and "COPY from stdin failed: <reason>" for a CopyFail, 54000 for data past the cap, 08P01 for a
- * message the copy sub-protocol does not allow.
- */
-export function copyErrorSql(sqlstate: '57014' | '54000' | '08P01' | '0A000', text: string): string {
+/** The statement that raises, in the session, the error Postgres answers a failed copy with. */
+export function copyErrorSql(sqlstate: CopyErrorState, text: string): string {
   return `DO $lw_copy$ BEGIN RAISE EXCEPTION USING ERRCODE = ${literal(sqlstate)}, MESSAGE = ${literal(text)}; END $lw_copy$`;
 }
 
@@ -57,7 +59,7 @@ export class CopyIn {
   readonly chunks: Buffer[] = [];
   bytes = 0;
   /** Why the copy fails at its end (CopyFail, too much data, a stray message), or null. */
-  failure: { sqlstate: '57014' | '54000' | '08P01'; text: string } | null = null;
+  failure: { sqlstate: CopyErrorState; text: string } | null = null;
 
   constructor(readonly statement: CopyFromStdin) {}
 
@@ -73,7 +75,7 @@ export class CopyIn {
     this.chunks.push(msg.subarray(5));
   }
 
-  fail(sqlstate: '57014' | '08P01', text: string): void {
+  fail(sqlstate: CopyErrorState, text: string): void {
     this.failure ??= { sqlstate, text };
     this.chunks.length = 0;
   }
