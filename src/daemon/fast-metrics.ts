@@ -17,6 +17,14 @@ function labelsOf(names: readonly string[], values: readonly string[]): Labels {
   return labels;
 }
 
+/** The series of `series` for these label values (in `names` order), made by `make` the first time. */
+function seriesFor<S>(series: Map<string, S>, names: readonly string[], values: readonly string[], make: (labels: Labels) => S): S {
+  const k = values.length === 1 ? values[0]! : values.join('\u0000');
+  let s = series.get(k);
+  if (!s) series.set(k, (s = make(labelsOf(names, values))));
+  return s;
+}
+
 /** One counter series: what it counted since the registry last read it. */
 export class CounterSeries {
   pending = 0;
@@ -59,10 +67,7 @@ export class FastCounter {
 
   /** The series for these label values, in `labelNames` order (cache it on a hot path). */
   labels(...values: string[]): CounterSeries {
-    const k = values.length === 1 ? values[0]! : values.join('\u0000');
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = new CounterSeries(labelsOf(this.labelNames, values))));
-    return s;
+    return seriesFor(this.series, this.labelNames, values, (labels) => new CounterSeries(labels));
   }
 }
 
@@ -135,10 +140,7 @@ export class FastHistogram {
 
   /** The series for these label values, in `labelNames` order (cache it on a hot path). */
   labels(...values: string[]): HistogramSeries {
-    const k = values.length === 1 ? values[0]! : values.join('\u0000');
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = new HistogramSeries(labelsOf(this.labelNames, values), this.bounds)));
-    return s;
+    return seriesFor(this.series, this.labelNames, values, (labels) => new HistogramSeries(labels, this.bounds));
   }
 
   get(): Promise<{ name: string; help: string; type: 'histogram'; values: SampleValue[]; aggregator: 'sum' }> {

@@ -30,6 +30,11 @@ export interface LocalRoute {
 
 export type FastRoute = InferenceRoute | LocalRoute;
 
+/** A fast-path answer's first headers: the fixed ones, then its request id. */
+function baseHead(fixedHeaders: readonly string[], requestId: string): HeaderList {
+  return fixedHeaders.length === 0 ? ['x-request-id', requestId] : [...fixedHeaders, 'x-request-id', requestId];
+}
+
 /**
  * The server's request listener. `fixedHeaders` (a flat `[name, value, …]` list, e.g. a worker's
  * `x-lw-worker`) go on every response, before `x-request-id`.
@@ -52,7 +57,7 @@ export function createListener(deps: GatewayDeps, routes: Record<string, FastRou
     const route = routes[path];
     if (route) {
       // fast-path answers collect their headers and send them in one writeHead (see HeaderList)
-      const head: HeaderList = fixedHeaders.length === 0 ? ['x-request-id', requestId] : [...fixedHeaders, 'x-request-id', requestId];
+      const head = baseHead(fixedHeaders, requestId);
       if (req.method !== 'POST') {
         sendError(res, new GatewayError('method_not_allowed', `${path} accepts POST only.`, { headers: { allow: 'POST' } }), route.surface, head);
         req.resume();
@@ -65,7 +70,8 @@ export function createListener(deps: GatewayDeps, routes: Record<string, FastRou
       run
         .catch((err: unknown) => {
           deps.log.error('unhandled inference failure', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
-          sendError(res, err, route.surface, [...fixedHeaders, 'x-request-id', requestId]);
+          // a fresh list: the handler may have filled `head` before it failed
+          sendError(res, err, route.surface, baseHead(fixedHeaders, requestId));
         })
         .finally(() => deps.inflight.count--);
       return;
