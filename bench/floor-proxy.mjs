@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * @module The floor: the least any Node.js gateway can do on this layout. A pass-through proxy with no
- * logic at all (no auth, parsing, limits, usage or logs): node:http server, body bytes forwarded
- * unchanged through an undici Pool with a raw dispatch handler (the cheapest client measured), the
- * answer relayed (JSON in one write, SSE chunk by chunk). run.mjs pins it to lw's core, so "lw −
- * floor" is what lw's own work costs, apart from the two extra loopback hops and cross-core wake-ups
- * every proxy adds.
+ * @module The floor: a pass-through proxy with no logic at all (no auth, parsing, limits, usage or
+ * logs), built the conventional way: node:http server, body bytes forwarded unchanged through an undici
+ * Pool with a raw dispatch handler (undici's cheapest API), the answer relayed (JSON in one write, SSE
+ * chunk by chunk). run.mjs pins it to lw's core, so "lw − floor" is what lw's own work costs next to
+ * the usual Node.js proxy stack, apart from the two extra loopback hops and cross-core wake-ups every
+ * proxy adds. lw itself no longer uses undici (its own HTTP/1.1 client, `src/daemon/providers/http1/`),
+ * so lw − floor can be negative.
  *
  * Usage: node bench/floor-proxy.mjs --upstream http://127.0.0.1:PORT [--port 0] [--parent-pipe]
  * Prints one line `{"port":N,"pid":P}` once listening.

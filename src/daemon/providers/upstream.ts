@@ -1,11 +1,12 @@
 /**
- * @module Upstream HTTP: one undici keep-alive Pool per provider origin, driven through
- * `Pool.dispatch` with a small handler of our own (no global `fetch`, no `Pool.request`: its
- * Readable body and AbortSignal plumbing cost ~75 µs of CPU per request on the bench), and the
- * mapping of transport failures to the error table (refused → 502, timeouts → 504).
+ * @module Upstream HTTP: one keep-alive `OriginPool` (our own HTTP/1.1 client, `./http1/`) per provider
+ * origin, the `UpstreamResponse` the pipeline reads an answer through, and the mapping of transport
+ * failures to the error table (refused, reset, bad HTTP → 502; timeouts → 504). No global `fetch` and
+ * no undici on the request path: fetch's streams cost ~75 µs of CPU per request on the bench, and
+ * undici's dispatcher with its WASM parser still ~15–25% of lw's CPU.
  */
-import type { Dispatcher } from 'undici';
-import { Pool, errors as undiciErrors } from 'undici';
+import { UpstreamAbortError, UpstreamTransportError } from './http1/errors.js';
+import { OriginPool, type ExchangeHandler, type InFlight } from './http1/origin-pool.js';
 import { GatewayError } from '../errors.js';
 import type { ProviderEntry } from '../state/types.js';
 
@@ -76,23 +77,17 @@ export interface UpstreamRequest {
 
 /** True for the error an upstream call fails with when lw itself abandoned it (client gone). */
 export function isAbortError(err: unknown): boolean {
-  const name = (err as Error | null)?.name;
-  return err instanceof undiciErrors.RequestAbortedError || name === 'AbortError' || name === 'RequestAbortedError';
+  return err instanceof UpstreamAbortError || (err as Error | null)?.name === 'AbortError';
 }
 
 /**
- * One upstream call as an undici dispatch handler. It implements undici's original callback API
- * (onConnect/onHeaders/onData/onComplete/onError, marked deprecated in undici 7 but what its core
- * calls natively): the newer controller API is adapted onto it with a wrapper object and parsed
- * headers per response, which is work the relay does not need.
- * resolves once the status line and headers are in, then buffers the body until a consumer attaches.
+ * One upstream call: the pool's handler, and the `UpstreamResponse` the pipeline holds once the head
+ * is in. Body bytes are buffered until a consumer attaches with `read`/`readAll`.
  */
-class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
+class UpstreamCall implements ExchangeHandler, UpstreamResponse {
   status = 0;
-  private rawHeaders: Buffer[] | null = null;
-  private abortFn: ((err?: Error) => void) | null = null;
-  private resumeFn: (() => void) | null = null;
-  private paused = false;
+  private headers: string[] = [];
+  flight: InFlight | null = null;
   private buffered: Buffer[] = [];
   private sink: BodySink | null = null;
   private done = false;
@@ -105,31 +100,21 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     private readonly failed: (err: Error) => void,
   ) {}
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortFn = abort;
-    this.cancel.onAbort(() => abort(new undiciErrors.RequestAbortedError()));
-  }
-
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (status < 200) return true; // 1xx informational: the real answer follows
+  onHead(status: number, headers: string[]): void {
     this.status = status;
-    this.rawHeaders = rawHeaders;
-    this.resumeFn = resume;
+    this.headers = headers;
     this.started(this);
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer): void {
     if (this.sink) this.sink.data(chunk);
     else this.buffered.push(chunk);
-    return !this.paused;
   }
 
-  onComplete(): void {
+  onEnd(): void {
     this.done = true;
     this.cancel.onAbort(null);
-    const sink = this.sink;
-    if (sink) sink.end();
+    this.sink?.end();
   }
 
   onError(err: Error): void {
@@ -140,16 +125,14 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     }
     this.done = true;
     this.failure = err;
-    const sink = this.sink;
-    if (sink) sink.error(err);
+    this.sink?.error(err);
   }
 
   header(name: string): string | undefined {
-    const raw = this.rawHeaders;
-    if (!raw) return undefined;
+    const list = this.headers;
     const want = name.toLowerCase();
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.toString('latin1').toLowerCase() === want) return raw[i + 1]!.toString('latin1');
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] === want) return list[i + 1];
     }
     return undefined;
   }
@@ -176,25 +159,25 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   }
 
   pause(): void {
-    this.paused = true;
+    this.flight?.pause();
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.resumeFn?.();
+    this.flight?.resume();
   }
 
   destroy(): void {
     if (this.done) return;
+    this.done = true;
     this.sink = null;
     this.buffered = [];
-    this.abortFn?.(new undiciErrors.RequestAbortedError());
+    this.cancel.onAbort(null);
+    this.flight?.abort();
   }
 }
 
 interface PoolEntry {
-  pool: Pool;
+  pool: OriginPool;
   basePath: string;
 }
 
@@ -202,21 +185,21 @@ interface PoolEntry {
 export class UpstreamPools {
   private readonly pools = new Map<string, PoolEntry>();
 
-  constructor(private readonly connections = 256) {}
+  constructor(
+    private readonly connections = 256,
+    private readonly keepAliveMs = 30_000,
+  ) {}
 
   private entry(baseUrl: string, connectMs: number): PoolEntry {
     const key = `${baseUrl}|${connectMs}`;
     let e = this.pools.get(key);
     if (!e) {
       const u = new URL(baseUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+        throw new GatewayError('upstream_unreachable', `Provider base URL must be http or https, not ${u.protocol}`);
+      }
       e = {
-        pool: new Pool(u.origin, {
-          connections: this.connections,
-          pipelining: 1,
-          keepAliveTimeout: 30_000,
-          keepAliveMaxTimeout: 600_000,
-          connectTimeout: connectMs,
-        }),
+        pool: new OriginPool(u, { maxConnections: this.connections, connectMs, keepAliveMs: this.keepAliveMs }),
         basePath: u.pathname.replace(/\/+$/, ''),
       };
       this.pools.set(key, e);
@@ -230,32 +213,33 @@ export class UpstreamPools {
    * an abort error when `req.cancel` fired.
    */
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const { pool, basePath } = this.entry(req.provider.baseUrl, req.timeouts.connectMs);
     return new Promise((resolve, reject) => {
-      const call = new UpstreamCall(req.cancel, req.provider.name, resolve, reject);
       if (req.cancel.aborted) {
-        reject(new undiciErrors.RequestAbortedError());
+        reject(new UpstreamAbortError());
         return;
       }
-      pool.dispatch(
+      const { pool, basePath } = this.entry(req.provider.baseUrl, req.timeouts.connectMs);
+      const call = new UpstreamCall(req.cancel, req.provider.name, resolve, reject);
+      let flight: InFlight;
+      try {
+        flight = pool.request(
         {
           method: 'POST',
           path: basePath + req.path,
           headers: req.headers,
           body: req.body,
-          headersTimeout: req.timeouts.firstByteMs,
-          bodyTimeout: req.timeouts.idleMs,
+          firstByteMs: req.timeouts.firstByteMs,
+          idleMs: req.timeouts.idleMs,
         },
         call,
       );
+      } catch (err) {
+        reject(classifyTransportError(err, req.provider.name));
+        return;
+      }
+      call.flight = flight;
+      req.cancel.onAbort(() => flight.abort());
     });
-  }
-
-  /** GET helper for discovery and `providers test` (not on the request path). */
-  async get(baseUrl: string, path: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; text: string }> {
-    const { pool, basePath } = this.entry(baseUrl, timeoutMs);
-    const res = await pool.request({ method: 'GET', path: basePath + path, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-    return { status: res.statusCode, text: await res.body.text() };
   }
 
   async close(): Promise<void> {
@@ -265,25 +249,32 @@ export class UpstreamPools {
   }
 }
 
-/** Transport failures → 504 (timeouts) or 502 (refused, reset, DNS); an abort is passed through. */
+const TIMEOUT_WHAT: Record<string, string> = {
+  connect_timeout: 'connecting to',
+  headers_timeout: 'waiting for the first byte from',
+  body_timeout: 'waiting for more data from',
+};
+
+/**
+ * Transport failures → 504 (timeouts) or 502 (refused, reset, DNS, not HTTP); an abort is passed
+ * through. The message names the provider and the failure, never a key or body.
+ */
 export function classifyTransportError(err: unknown, provider: string): Error {
   if (err instanceof GatewayError) return err;
   if (isAbortError(err)) return err as Error;
-  if (
-    err instanceof undiciErrors.ConnectTimeoutError ||
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError
-  ) {
-    const what =
-      err instanceof undiciErrors.ConnectTimeoutError
-        ? 'connecting to'
-        : err instanceof undiciErrors.HeadersTimeoutError
-          ? 'waiting for the first byte from'
-          : 'waiting for more data from';
-    return new GatewayError('upstream_timeout', `Timed out ${what} provider '${provider}'.`, { cause: err });
+  if (err instanceof UpstreamTransportError) {
+    const what = TIMEOUT_WHAT[err.failure];
+    if (what) return new GatewayError('upstream_timeout', `Timed out ${what} provider '${provider}'.`, { cause: err });
+    if (err.failure === 'request') {
+      return new GatewayError('upstream_error', `The request to provider '${provider}' could not be sent: ${err.message}.`, { cause: err });
+    }
+    if (err.failure === 'protocol') {
+      return new GatewayError('upstream_error', `Provider '${provider}' answered with an invalid HTTP response.`, { cause: err });
+    }
   }
   const code = (err as { code?: string })?.code;
-  const reason = code === 'ECONNREFUSED' ? 'refused the connection' : code ? `failed (${code})` : 'failed';
+  const reason =
+    code === 'ECONNREFUSED' ? 'refused the connection' : code === 'UPSTREAM_CLOSED' ? 'was closed by the provider' : code ? `failed (${code})` : 'failed';
   return new GatewayError('upstream_unreachable', `Provider '${provider}' could not be reached: the connection ${reason}.`, {
     cause: err,
   });

@@ -1,5 +1,5 @@
 /**
- * UpstreamPools against a real loopback server: the dispatch handler's contract (status, headers,
+ * UpstreamPools against a real loopback server: the upstream call's contract (status, headers,
  * buffered-then-streamed body, backpressure, cancellation before and during the call) and the
  * transport-failure mapping (refused → 502, first-byte and idle timeouts → 504).
  */
@@ -88,7 +88,7 @@ function request(pools: UpstreamPools, path: string, over: Partial<UpstreamReque
   });
 }
 
-describe('UpstreamPools (undici dispatch handler)', () => {
+describe('UpstreamPools (the HTTP/1.1 client under the pipeline)', () => {
   const pools = new UpstreamPools(8);
   afterAll(() => pools.close());
 
