@@ -26,7 +26,8 @@ export interface InferenceRoute {
   endpoint: Endpoint;
   surface: ErrorSurface;
   kind: ModelKind;
-  parse(body: Record<string, unknown>, headers: IncomingMessage['headers']): RouteRequest;
+  /** `raw`: the body's bytes as received, for a passthrough that forwards them with a few members changed. */
+  parse(body: Record<string, unknown>, headers: IncomingMessage['headers'], raw?: Buffer): RouteRequest;
 }
 
 /** Completion tokens reserved when the request names no cap. */
@@ -84,7 +85,7 @@ export async function handleInference(
     key = authenticate(snap, req.headers, t0);
     const raw = await readBody(req, deps.config.bodyLimit);
     const body = parseJsonObject(raw);
-    rr = route.parse(body, req.headers);
+    rr = route.parse(body, req.headers, raw);
     const auto = route.kind === 'chat' && isAutoRequest(snap, rr.model) ? chooseAuto(snap, key, requestNeeds(body, rr.reserveTokens.bind(rr)), deps.health) : null;
     model = auto?.model ?? resolveModel(snap, key, rr.model, route.kind);
     // a model id may hold characters a header cannot: refused here, before any upstream call, as setHeader did

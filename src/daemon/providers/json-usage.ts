@@ -91,7 +91,9 @@ function objectEnd(raw: Buffer, i: number): number {
 export function topLevelValue(raw: Buffer, key: Buffer): { start: number; end: number } | undefined {
   const at = raw.lastIndexOf(key);
   if (at === -1) return undefined;
-  // a quoted key in the bytes is always a key or a whole string value (quotes inside strings are escaped)
+  // a quoted key in the bytes is a whole key or string value (quotes inside strings are escaped), unless
+  // its opening quote is one of those escaped ones (`"x\"usage":`): then it cannot be told cheaply
+  if (raw[at - 1] === BACKSLASH) return undefined;
   let i = skipSpace(raw, at + key.length);
   if (raw[i] !== COLON) return undefined;
   i = skipSpace(raw, i + 1);

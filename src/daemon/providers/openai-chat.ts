@@ -11,6 +11,7 @@ import { ChunkTally } from '../pipeline/translated.js';
 import { parseFrame, SSE_DONE, sseData } from '../http/sse.js';
 import { renderOpenAIError } from '../errors.js';
 import { chatCompletionText, usageFromChat, type ChatChunk, type ChatRequest, type ChatResponse, type ChatUsage, type TokenUsage } from '../translate/chat/types.js';
+import type { RawJsonObject } from './json-splice.js';
 import { usageFromTail } from './json-usage.js';
 
 const USAGE = Buffer.from('"usage"');
@@ -23,6 +24,23 @@ export function upstreamChatBody(chat: ChatRequest, upstreamModel: string): stri
   const out: ChatRequest = { ...chat, model: upstreamModel };
   if (chat.stream) out.stream_options = { ...(chat.stream_options ?? {}), include_usage: true };
   return JSON.stringify(out);
+}
+
+/**
+ * The passthrough's upstream body, equal to `upstreamChatBody` once parsed: the client's own bytes
+ * with only `model` (and, on a stream that does not ask for usage, `stream_options`) spliced in when
+ * `raw` holds them and the splice is provably equivalent; else `upstreamChatBody`.
+ */
+export function passthroughChatBody(chat: ChatRequest, upstreamModel: string, raw: RawJsonObject | null): Buffer | string {
+  if (raw) {
+    const edits: Record<string, string> = { model: JSON.stringify(upstreamModel) };
+    if (chat.stream && chat.stream_options?.include_usage !== true) {
+      edits['stream_options'] = JSON.stringify({ ...(chat.stream_options ?? {}), include_usage: true });
+    }
+    const spliced = raw.with(edits);
+    if (spliced) return spliced;
+  }
+  return upstreamChatBody(chat, upstreamModel);
 }
 
 /** An OpenAI-style in-stream error frame (what Zed and the SDKs parse). */
@@ -103,12 +121,12 @@ class PassthroughChatRelay implements StreamRelay {
   }
 }
 
-/** Client chat → OpenAI-compatible chat upstream, bytes relayed as they come. */
-export function chatPassthrough(chat: ChatRequest, upstreamModel: string): Exchange {
+/** Client chat → OpenAI-compatible chat upstream, bytes relayed as they come (`clientBody`: the client's bytes). */
+export function chatPassthrough(chat: ChatRequest, upstreamModel: string, clientBody: RawJsonObject | null = null): Exchange {
   const clientWantsUsage = chat.stream_options?.include_usage === true;
   return {
     path: '/chat/completions',
-    body: upstreamChatBody(chat, upstreamModel),
+    body: passthroughChatBody(chat, upstreamModel, clientBody),
     json(raw) {
       const parse = (): ChatResponse | null => {
         try {

@@ -7,6 +7,7 @@ import type { InferenceRoute } from '../pipeline/handle.js';
 import { translatedExchange, type ClientCodec } from '../pipeline/translated.js';
 import { chatErrorFrame, chatPassthrough } from '../providers/openai-chat.js';
 import { upstreamCodecFor } from '../providers/codecs.js';
+import { RawJsonObject } from '../providers/json-splice.js';
 import { SSE_DONE, sseData } from '../http/sse.js';
 import type { ChatChunk, ChatRequest } from '../translate/chat/types.js';
 import { estimatePromptTokens, quickPromptTokens } from '../usage/estimate.js';
@@ -36,8 +37,9 @@ export const chatRoute: InferenceRoute = {
   endpoint: 'chat',
   surface: 'openai',
   kind: 'chat',
-  parse(body): RouteRequest {
+  parse(body, _headers, raw): RouteRequest {
     const chat = validateChatRequest(body);
+    const rawBody = raw ? new RawJsonObject(raw) : null;
     let prompt: number | null = null;
     let reserve: number | null = null;
     const promptTokens = (): number => (prompt ??= estimatePromptTokens(chat));
@@ -48,7 +50,7 @@ export const chatRoute: InferenceRoute = {
       promptTokens,
       reserveTokens: () => (reserve ??= quickPromptTokens(chat)),
       exchange(d, _model, requestId) {
-        if (d.provider.kind === 'openai') return chatPassthrough(chat, d.upstreamModel);
+        if (d.provider.kind === 'openai') return chatPassthrough(chat, d.upstreamModel, rawBody);
         return translatedExchange(chat, upstreamCodecFor(d, requestId), chatClientCodec(chat));
       },
     };

@@ -11,6 +11,7 @@ import { GatewayError } from '../errors.js';
 import type { Exchange, JsonResult, RouteRequest } from '../pipeline/exchange.js';
 import type { InferenceRoute } from '../pipeline/handle.js';
 import { findCatalogEntry } from '../providers/catalog.js';
+import { RawJsonObject } from '../providers/json-splice.js';
 import { skipSpace, topLevelValue, usageFromTail } from '../providers/json-usage.js';
 import type { ModelEntry } from '../state/types.js';
 import type { TokenUsage } from '../translate/chat/types.js';
@@ -70,8 +71,24 @@ function bad(message: string, param: string): never {
   throw new GatewayError('invalid_request', message, { param });
 }
 
-/** The upstream body: the client's fields, the upstream model name, floats asked for. */
-function upstreamBody(body: Record<string, unknown>, v: ValidatedEmbeddingsRequest, upstreamModel: string): string {
+const FLOAT = JSON.stringify('float');
+
+/**
+ * The upstream body: the client's fields, the upstream model name, floats asked for, `dimensions` only
+ * when validated. Spliced into the client's bytes (`clientBody`) when that is provably the same.
+ */
+export function upstreamBody(
+  body: Record<string, unknown>,
+  v: ValidatedEmbeddingsRequest,
+  upstreamModel: string,
+  clientBody: RawJsonObject | null,
+): Buffer | string {
+  if (clientBody) {
+    const edits: Record<string, string | null> = { model: JSON.stringify(upstreamModel), encoding_format: FLOAT };
+    if (v.dimensions === undefined) edits['dimensions'] = null;
+    const spliced = clientBody.with(edits);
+    if (spliced) return spliced;
+  }
   const out: Record<string, unknown> = { ...body, model: upstreamModel, encoding_format: 'float' };
   if (v.dimensions === undefined) delete out['dimensions'];
   return JSON.stringify(out);
@@ -129,10 +146,16 @@ function clientResult(raw: Buffer, v: ValidatedEmbeddingsRequest, publicModel: s
   return { body: JSON.stringify(body), usage, estimated: !hasUsage && v.tokensEstimated };
 }
 
-function embeddingsExchange(body: Record<string, unknown>, v: ValidatedEmbeddingsRequest, upstreamModel: string, publicModel: string): Exchange {
+function embeddingsExchange(
+  body: Record<string, unknown>,
+  clientBody: RawJsonObject | null,
+  v: ValidatedEmbeddingsRequest,
+  upstreamModel: string,
+  publicModel: string,
+): Exchange {
   return {
     path: '/embeddings',
-    body: upstreamBody(body, v, upstreamModel),
+    body: upstreamBody(body, v, upstreamModel, clientBody),
     json: (raw) => clientResult(raw, v, publicModel),
     stream() {
       throw new GatewayError('invalid_request', 'Embeddings cannot be streamed.', { param: 'stream' });
@@ -151,13 +174,14 @@ export const embeddingsRoute: InferenceRoute = {
   endpoint: 'embeddings',
   surface: 'openai',
   kind: 'embedding',
-  parse(body): RouteRequest {
+  parse(body, _headers, raw): RouteRequest {
     const name = body['model'];
     if (typeof name !== 'string' || !name) bad("'model' is required and must be a string.", 'model');
     if (body['input'] === undefined || body['input'] === null) {
       bad("'input' is required: a string, an array of strings, an array of token ids or an array of token-id arrays.", 'input');
     }
     if (body['stream'] === true) bad('Embeddings cannot be streamed; remove "stream".', 'stream');
+    const rawBody = raw ? new RawJsonObject(raw) : null;
     let validated: ValidatedEmbeddingsRequest | null = null;
     let reserve: number | null = null;
     const checked = (): ValidatedEmbeddingsRequest => {
@@ -176,7 +200,7 @@ export const embeddingsRoute: InferenceRoute = {
       reserveTokens: () => (reserve ??= quickInputTokens(body['input'])),
       exchange(d, model) {
         if (d.provider.kind !== 'openai') throw noEmbeddingsUpstream(model);
-        return embeddingsExchange(body, checked(), d.upstreamModel, model.id);
+        return embeddingsExchange(body, rawBody, checked(), d.upstreamModel, model.id);
       },
     };
   },

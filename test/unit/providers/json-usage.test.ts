@@ -61,4 +61,10 @@ describe('usageFromTail', () => {
     expect(topLevelValue(Buffer.from('{"a":{"model":"x"},"b":1}'), Buffer.from('"model"'))).toBeUndefined();
     expect(topLevelValue(Buffer.from('{"model":"a\\"b"}'), Buffer.from('"model"'))).toEqual({ start: 9, end: 15 });
   });
+
+  it('topLevelValue refuses a match whose opening quote is an escaped one (a key like x"model)', () => {
+    const raw = Buffer.from(JSON.stringify({ model: 'up-model', 'x"model': 'other' }));
+    expect(raw.toString()).toContain('"x\\"model":"other"');
+    expect(topLevelValue(raw, Buffer.from('"model"'))).toBeUndefined();
+  });
 });
