@@ -105,7 +105,7 @@ describe('encodeUsageRow', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 60_000); // an in-process PGlite starts in ~5 s on a busy 2-core machine; the unit default is 5 s
 });
 
 describe('isoOf and attemptsJson', () => {
