@@ -1,10 +1,10 @@
 /**
  * @module Entry point of the `lw` binary (bin/lw.js imports it): runs the program on process.argv.
  * Import `buildProgram` / `run` from `./program.js` instead; importing this file runs the CLI.
+ * `lw serve` runs a program with that command alone (`serve-program.ts`): the daemon's process does
+ * not load the other commands.
  */
-import { run } from './program.js';
-
-export { buildProgram, run } from './program.js';
+import { commandName } from './root.js';
 
 // `lw … | head` closes the pipe early: that is not an error worth a stack trace
 for (const stream of [process.stdout, process.stderr]) {
@@ -14,6 +14,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+const { run } = commandName(process.argv) === 'serve' ? await import('./serve-program.js') : await import('./program.js');
 process.exitCode = await run(process.argv);
 // A stray handle (an idle socket, a timer) must not keep a finished command alive.
 setTimeout(() => process.exit(), 2_000).unref();
