@@ -1,7 +1,8 @@
 /**
  * @module The daemon's HTTP map. Inference routes (chat, responses, messages, embeddings) run on the
- * raw node:http fast path (`http/listener.ts`); everything on this Hono app is off the hot path:
- * health, metrics, models, usage and the admin API.
+ * raw node:http fast path (`http/listener.ts`), and so do health, readiness and metrics (`http/ops.ts`);
+ * this Hono app serves the rest, off the hot path: models, usage and the admin API. The listener
+ * imports and builds it on the first request for one of those.
  */
 import { Hono, type Context, type Next } from 'hono';
 import type { AdminService } from '../admin/types.js';
@@ -16,9 +17,6 @@ import { createAdminRoutes } from './routes/admin.js';
 
 export interface AppOptions {
   admin?: { service: AdminService; token: string };
-  ready(): Promise<boolean>;
-  /** What GET /metrics answers instead of this process's registry (a `--workers` worker: the cluster's). */
-  metrics?: () => Promise<{ text: string; contentType: string }>;
 }
 
 export function createApp(deps: GatewayDeps, opts: AppOptions): Hono<DaemonEnv> {
@@ -27,21 +25,6 @@ export function createApp(deps: GatewayDeps, opts: AppOptions): Hono<DaemonEnv> 
     c.set('deps', deps);
     c.set('requestId', c.req.header('x-lw-request-id') ?? '');
     await next();
-  });
-
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    const ok = !deps.draining.value && (await opts.ready().catch(() => false));
-    return c.json({ status: ok ? 'ready' : 'unavailable' }, ok ? 200 : 503);
-  });
-  app.get('/metrics', async (c) => {
-    deps.metrics.usageQueue.set(deps.usage.depth());
-    deps.metrics.inflight.set(deps.inflight.count);
-    if (opts.metrics) {
-      const m = await opts.metrics();
-      return c.text(m.text, 200, { 'content-type': m.contentType });
-    }
-    return c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
   });
 
   if (opts.admin) app.route('/', createAdminRoutes(opts.admin.service, { token: opts.admin.token }));

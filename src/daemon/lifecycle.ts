@@ -16,7 +16,6 @@ import { lwPaths } from '../lib/paths.js';
 import { bootstrapProviders } from './bootstrap.js';
 import type { GatewayDeps } from './deps.js';
 import { createMemoryLimiter } from './limits/memory.js';
-import { createRedisLimiter } from './limits/redis.js';
 import type { Limiter } from './limits/types.js';
 import { Metrics } from './metrics.js';
 import { DeploymentHealth } from './pipeline/health.js';
@@ -50,7 +49,10 @@ export async function openGatewayCore(store: Store, config: Config, env: NodeJS.
   const live = await LiveState.start(store, { log });
   cleanups.push(() => live.stop());
   const metrics = new Metrics();
-  const limiter: Limiter = config.redisUrl ? await createRedisLimiter({ url: config.redisUrl, prefix: 'lw:' }) : createMemoryLimiter({});
+  // the Redis limiter's module (and ioredis) only when configured
+  const limiter: Limiter = config.redisUrl
+    ? await (await import('./limits/redis.js')).createRedisLimiter({ url: config.redisUrl, prefix: 'lw:' })
+    : createMemoryLimiter({});
   cleanups.push(() => limiter.close());
   await seedLimiter(store, limiter, live.current);
   const usage = createUsageWriter(store, { log, credits: limiter, onDropped: (n: number) => metrics.usageDropped.inc(n) });

@@ -12,7 +12,6 @@ import { openProcessStore, storeSocketDir } from '../db/server/process.js';
 import type { Config } from '../lib/config.js';
 import { bufferedStderr, createLogger, type Logger } from '../lib/log.js';
 import { lwPaths } from '../lib/paths.js';
-import { createApp } from './app.js';
 import type { GatewayDeps } from './deps.js';
 import { createListener } from './http/listener.js';
 import { drainHttp, listenHttp, StartupError } from './listen.js';
@@ -114,11 +113,10 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       onChange: () => live.reload(),
       usage: createUsageReporter(store),
     });
-    const app = createApp(deps, {
-      admin: { service, token: ensureAdminToken(lwPaths(config.home).adminToken) },
-      ready: async () => (await live.ping?.()) ?? true,
-    });
-    const { server, port, url } = await listenHttp(config.host, config.port, createListener(deps, inferenceRoutes, app));
+    const admin = { service, token: ensureAdminToken(lwPaths(config.home).adminToken) };
+    const app = async () => (await import('./app.js')).createApp(deps, { admin });
+    const ready = async () => (await live.ping?.()) ?? true;
+    const { server, port, url } = await listenHttp(config.host, config.port, createListener(deps, inferenceRoutes, app, { ready }));
     announceListening(config, store, live, url, log);
 
     let closing: Promise<void> | null = null;

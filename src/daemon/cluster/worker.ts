@@ -17,7 +17,6 @@ import { createUsageReporter } from '../../admin/usage-report.js';
 import { openSocketStore, openStore, type Store } from '../../db/client.js';
 import { bufferedStderr, createLogger, type Logger } from '../../lib/log.js';
 import { lwPaths } from '../../lib/paths.js';
-import { createApp } from '../app.js';
 import { GatewayError } from '../errors.js';
 import { createListener } from '../http/listener.js';
 import { gatewayDeps } from '../lifecycle.js';
@@ -76,12 +75,13 @@ async function serve(link: PrimaryLink, init: WorkerInit, log: Logger): Promise<
     },
     usage: createUsageReporter(store),
   });
-  const app = createApp(deps, {
-    admin: { service, token: ensureAdminToken(lwPaths(config.home).adminToken) },
+  const admin = { service, token: ensureAdminToken(lwPaths(config.home).adminToken) };
+  const app = async () => (await import('../app.js')).createApp(deps, { admin });
+  const ops = {
     ready: async () => (await live.ping?.()) ?? true,
     metrics: () => link.call<MetricsReply>((id) => ({ lw: 1, t: 'metrics', id }), { timeoutMs: 10_000 }),
-  });
-  const listener = createListener(deps, inferenceRoutes, app, ['x-lw-worker', String(process.pid)]);
+  };
+  const listener = createListener(deps, inferenceRoutes, app, ops, ['x-lw-worker', String(process.pid)]);
   const { server, port } = await listenHttp(config.host, init.port, listener);
 
   let stopping: Promise<void> | null = null;

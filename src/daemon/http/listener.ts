@@ -1,17 +1,18 @@
 /**
  * @module The node:http request listener: assigns the request id, unwraps agent-token URLs, sends
- * inference routes down the fast path (no web Request/Response objects, no fetch) and hands the
- * rest to the Hono app.
+ * inference routes down the fast path (no web Request/Response objects, no fetch), answers the
+ * operational endpoints (`ops.ts`) and hands the rest to the Hono app, which it loads on the first
+ * request that needs it.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { splitAgentPath } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import type { DaemonEnv } from '../env.js';
 import { GatewayError, type ErrorSurface } from '../errors.js';
 import { handleInference, type InferenceRoute } from '../pipeline/handle.js';
+import { opsRoutes, runOps, type OpsOptions } from './ops.js';
 import { sendError, type HeaderList } from './respond.js';
 
 /** Request ids: a random per-process prefix and a counter; unique and cheap. */
@@ -35,12 +36,39 @@ function baseHead(fixedHeaders: readonly string[], requestId: string): HeaderLis
   return fixedHeaders.length === 0 ? ['x-request-id', requestId] : [...fixedHeaders, 'x-request-id', requestId];
 }
 
+/** Builds the Hono app (models, usage, admin); called once, on the first request for a route it serves. */
+export type AppLoader = () => Promise<Hono<DaemonEnv>>;
+
+type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** The app's node:http listener, from `@hono/node-server` (imported with the app, not before). */
+async function loadApp(app: AppLoader): Promise<NodeListener> {
+  const [{ getRequestListener }, built] = await Promise.all([import('@hono/node-server'), app()]);
+  return getRequestListener(built.fetch);
+}
+
 /**
  * The server's request listener. `fixedHeaders` (a flat `[name, value, …]` list, e.g. a worker's
  * `x-lw-worker`) go on every response, before `x-request-id`.
  */
-export function createListener(deps: GatewayDeps, routes: Record<string, FastRoute>, app: Hono<DaemonEnv>, fixedHeaders: readonly string[] = []) {
-  const honoListener = getRequestListener(app.fetch);
+export function createListener(
+  deps: GatewayDeps,
+  routes: Record<string, FastRoute>,
+  app: AppLoader,
+  ops: OpsOptions,
+  fixedHeaders: readonly string[] = [],
+) {
+  const opsByPath = opsRoutes(deps, ops);
+  let appListener: Promise<NodeListener> | null = null;
+  const toApp = (req: IncomingMessage, res: ServerResponse, requestId: string): void => {
+    (appListener ??= loadApp(app)).then(
+      (listener) => void listener(req, res),
+      (err: unknown) => {
+        deps.log.error('the HTTP app could not be loaded', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
+        sendError(res, err, 'openai', []);
+      },
+    );
+  };
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = nextRequestId();
     let url = req.url ?? '/';
@@ -76,9 +104,14 @@ export function createListener(deps: GatewayDeps, routes: Record<string, FastRou
         .finally(() => deps.inflight.count--);
       return;
     }
+    const op = req.method === 'GET' || req.method === 'HEAD' ? opsByPath.get(path) : undefined;
+    if (op) {
+      void runOps(op, deps, res, baseHead(fixedHeaders, requestId), requestId);
+      return;
+    }
     for (let i = 0; i < fixedHeaders.length; i += 2) res.setHeader(fixedHeaders[i]!, fixedHeaders[i + 1]!);
     res.setHeader('x-request-id', requestId);
     req.headers['x-lw-request-id'] = requestId;
-    void honoListener(req, res);
+    toApp(req, res, requestId);
   };
 }
