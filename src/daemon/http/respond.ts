@@ -30,14 +30,26 @@ function setHeaderIn(head: HeaderList, name: string, value: string): void {
  * Ends `res` with a JSON body. `head` holds the response's headers so far (never content-type or
  * content-length: they are appended here).
  */
-export function sendJson(res: ServerResponse, status: number, body: string | Buffer, head: HeaderList): void {
+export function sendJson(res: ServerResponse, status: number, body: string | Buffer | readonly Buffer[], head: HeaderList): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  head.push('content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)));
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    head.push('content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)));
+    res.writeHead(status, head);
+    res.end(body);
+    return;
+  }
+  // parts (e.g. a relayed answer and its edited tail): one writev of views, no copy of the answer
+  let length = 0;
+  for (const part of body) length += part.length;
+  head.push('content-type', 'application/json', 'content-length', String(length));
   res.writeHead(status, head);
-  res.end(body);
+  res.cork();
+  for (let i = 0; i < body.length - 1; i++) res.write(body[i]);
+  res.end(body[body.length - 1]);
+  res.uncork();
 }
 
 export function sendError(res: ServerResponse, err: unknown, surface: ErrorSurface, head: HeaderList): GatewayError {

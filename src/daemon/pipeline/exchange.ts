@@ -8,8 +8,8 @@ import type { DeploymentEntry, ModelEntry } from '../state/types.js';
 import type { GatewayError } from '../errors.js';
 
 export interface JsonResult {
-  /** Bytes for the client (passthrough: the upstream's own bytes). */
-  body: string | Buffer;
+  /** Bytes for the client (passthrough: the upstream's own bytes); a list is sent in order, never joined. */
+  body: string | Buffer | readonly Buffer[];
   usage: TokenUsage | null;
   /** The usage was counted by lw, not reported by the upstream. */
   estimated?: boolean;

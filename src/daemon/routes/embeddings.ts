@@ -111,6 +111,9 @@ function firstEmbeddingIsArray(raw: Buffer): boolean {
  * The common case without re-serialising thousands of floats: the client asked for floats, the
  * upstream sent floats and reported usage, so its bytes go out as they are with only the top-level
  * `model` replaced by the public id. Null when anything differs (the full path below handles it).
+ * The answer (tens of KB) is never copied: an id that fits where the upstream's name was is written
+ * over it, padded with spaces (JSON whitespace); a longer one goes out as two parts, the answer up to
+ * the name and a copy of the few bytes after it with the id in front.
  */
 function relayedResult(raw: Buffer, v: ValidatedEmbeddingsRequest, publicModel: string): JsonResult | null {
   if (v.encodingFormat !== 'float') return null;
@@ -120,7 +123,13 @@ function relayedResult(raw: Buffer, v: ValidatedEmbeddingsRequest, publicModel: 
   if (!firstEmbeddingIsArray(raw)) return null;
   const model = topLevelValue(raw, MODEL_KEY);
   if (!model || raw[model.start] !== 0x22) return null;
-  const body = Buffer.concat([raw.subarray(0, model.start), Buffer.from(JSON.stringify(publicModel)), raw.subarray(model.end)]);
+  const name = Buffer.from(JSON.stringify(publicModel));
+  let body: Buffer | Buffer[] = raw;
+  if (name.length <= model.end - model.start) {
+    // the upstream's bytes are this answer's alone once read: edited where they are
+    name.copy(raw, model.start);
+    raw.fill(0x20, model.start + name.length, model.end);
+  } else body = [raw.subarray(0, model.start), Buffer.concat([name, raw.subarray(model.end)])];
   const tokens: TokenUsage = { promptTokens: reported, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
   return { body, usage: tokens };
 }

@@ -93,10 +93,10 @@ export function chooseAuto(snap: Snapshot, key: KeyEntry, needs: Needs, health: 
  * Adds `"routing_info": {...}` to a JSON object body without parsing it (inserted before the closing
  * brace); anything that is not an object is returned unchanged.
  */
-export function withRoutingInfo(body: string | Buffer, info: RoutingInfo): string | Buffer {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
+export function withRoutingInfo(body: string | Buffer | readonly Buffer[], info: RoutingInfo): string | Buffer {
+  const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : Buffer.concat(body).toString('utf8');
   const end = text.lastIndexOf('}');
-  if (end < 0 || text.trimStart()[0] !== '{') return body;
+  if (end < 0 || text.trimStart()[0] !== '{') return text;
   const head = text.slice(0, end).trimEnd();
   const sep = head.endsWith('{') ? '' : ',';
   return `${head}${sep}"routing_info":${JSON.stringify(info)}${text.slice(end)}`;

@@ -166,6 +166,28 @@ describe.each(backends())('embeddings on %s', (backend) => {
     expect(await usageOf(raw.headers.get('x-request-id'))).toMatchObject({ promptTokens: 5, estimated: false });
   });
 
+  it('writes a public id that fits over the upstream name, in place: spaces pad a shorter one', async () => {
+    await gw.admin.models.add({ id: 'emb-short', kind: 'embedding', provider: 'oai', upstream_model: 'a-longer-upstream-name', price_in: '0', price_out: '0' });
+    const exact = async (model: string) => {
+      const res = await fetch(`${gw.baseURL}/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, input: 'exact bytes', encoding_format: 'float' }),
+      });
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    const head = '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.10,-2.50e-3]}],"model":';
+    const tail = ',"usage":{"prompt_tokens":5,"total_tokens":5}}';
+    const short = await exact('emb-short');
+    expect(short).toBe(`${head}"emb-short"${' '.repeat('a-longer-upstream-name'.length - 'emb-short'.length)}${tail}`);
+    expect(JSON.parse(short)).toMatchObject({ model: 'emb-short', usage: { prompt_tokens: 5 } });
+    expect(await exact('text-embedding-ada-002')).toBe(`${head}"text-embedding-ada-002"${tail}`);
+    // a public id longer than the upstream name: the answer up to the name, then the id and the tail
+    await gw.admin.models.add({ id: 'emb-with-a-much-longer-public-id', kind: 'embedding', provider: 'oai', upstream_model: 'e', price_in: '0', price_out: '0' });
+    expect(await exact('emb-with-a-much-longer-public-id')).toBe(`${head}"emb-with-a-much-longer-public-id"${tail}`);
+  });
+
   it('counts tokens with the tokenizer when the upstream reports no usage', async () => {
     withUsage = false;
     try {
