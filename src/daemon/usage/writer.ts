@@ -89,6 +89,7 @@ export function createUsageWriter(store: Store, opts: UsageWriterOptions = {}): 
       if (credits && debits.length > 0) await credits.persisted(b.id, debits);
     });
     batch = null;
+    b.recycle(); // the store has every row: the buffer goes to the next batches
     opts.onFlush?.({ records: b.size, keys, ms: Date.now() - t0 });
   }
 

@@ -184,4 +184,18 @@ describe('UsageBatch', () => {
     expect(fields(lines[199]!)).toMatchObject({ request_id: 'r199', model_id: `${long}199` });
     expect(new UsageBatch('empty').eventsCopyData()).toHaveLength(0);
   });
+
+  it('hands a written batch\'s buffer to the next batch, which holds only its own rows', () => {
+    const a = new UsageBatch('a');
+    for (let i = 0; i < 50; i++) a.add(rec({ requestId: `old${i}` }));
+    const memory = a.eventsCopyData().buffer;
+    a.recycle();
+    expect(a.eventsCopyData()).toHaveLength(0);
+    expect(a.size).toBe(50); // the count stays for the flush report
+    const b = new UsageBatch('b');
+    b.add(rec({ requestId: 'new' }));
+    expect(b.eventsCopyData().buffer).toBe(memory); // the same off-heap memory, no new garbage
+    expect(b.eventsCopyData().toString('utf8')).toBe(encodeUsageRow(rec({ requestId: 'new' })));
+    b.recycle();
+  });
 });
