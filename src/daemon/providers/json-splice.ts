@@ -10,18 +10,7 @@
  * (`JSON.parse` keeps the last one, an upstream may keep the first or refuse the body).
  */
 import { isUtf8 } from 'node:buffer';
-import { skipSpace } from './json-usage.js';
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN = 0x7b;
-const CLOSE = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-/** Bytes of a string looked at one by one before handing the search to `indexOf` (a native call). */
-const INLINE_SCAN = 24;
+import { CLOSE, CLOSE_ARRAY, COLON, COMMA, containerEnd, isSpace, OPEN, OPEN_ARRAY, QUOTE, skipSpace, stringEnd } from './json-scan.js';
 
 interface Member {
   valueStart: number;
@@ -39,51 +28,6 @@ export interface ObjectLayout {
   close: number;
 }
 
-/**
- * Index just past the string whose opening quote is at `i`, or -1 if it never ends. Short stretches
- * are looked at byte by byte; past that the next quote is found by `indexOf` (native), and after an
- * escaped quote the byte-by-byte look resumes (code in a prompt has one every few dozen bytes).
- */
-function stringEnd(raw: Buffer, i: number): number {
-  let j = i + 1;
-  for (;;) {
-    const inline = Math.min(raw.length, j + INLINE_SCAN);
-    for (; j < inline; j++) {
-      const b = raw[j]!;
-      if (b === BACKSLASH) j++;
-      else if (b === QUOTE) return j + 1;
-    }
-    if (j >= raw.length) return -1;
-    // j is not inside an escape: the next quote ends the string unless an odd run of backslashes precedes it
-    const q = raw.indexOf(QUOTE, j);
-    if (q === -1) return -1;
-    let k = q - 1;
-    while (raw[k] === BACKSLASH) k--;
-    if ((q - 1 - k) % 2 === 0) return q + 1;
-    j = q + 1;
-  }
-}
-
-/** Index just past the object or array whose opening bracket is at `i`, or -1. */
-function containerEnd(raw: Buffer, i: number): number {
-  let depth = 0;
-  while (i < raw.length) {
-    const b = raw[i]!;
-    if (b === QUOTE) {
-      i = stringEnd(raw, i);
-      if (i === -1) return -1;
-      continue;
-    }
-    if (b === OPEN || b === OPEN_ARRAY) depth++;
-    else if (b === CLOSE || b === CLOSE_ARRAY) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-    i++;
-  }
-  return -1;
-}
-
 /** `-`, a digit, or the first letter of `true`, `false`, `null`. */
 function startsScalar(b: number | undefined): boolean {
   return b === 0x2d || (b !== undefined && b >= 0x30 && b <= 0x39) || b === 0x74 || b === 0x66 || b === 0x6e;
@@ -95,7 +39,7 @@ function scalarEnd(raw: Buffer, i: number): number {
   let j = i + 1;
   while (j < raw.length) {
     const b = raw[j]!;
-    if (b === COMMA || b === CLOSE || b === CLOSE_ARRAY || b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) break;
+    if (b === COMMA || b === CLOSE || b === CLOSE_ARRAY || isSpace(b)) break;
     j++;
   }
   return j;

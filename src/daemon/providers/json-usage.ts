@@ -6,34 +6,9 @@
  * is parsed. Anything unusual returns `undefined` and the caller parses the whole answer.
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN = 0x7b;
-const CLOSE = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COLON = 0x3a;
+import { BACKSLASH, CLOSE, CLOSE_ARRAY, COLON, containerEnd, OPEN, OPEN_ARRAY, QUOTE, skipSpace, stringEnd } from './json-scan.js';
+
 const KEY = Buffer.from('"usage"');
-
-function isSpace(b: number): boolean {
-  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-}
-
-/** Index of the first non-whitespace byte at or after `i` (JSON whitespace). */
-export function skipSpace(raw: Buffer, i: number): number {
-  while (i < raw.length && isSpace(raw[i]!)) i++;
-  return i;
-}
-
-/** Index just past the string that starts at `i` (a quote), or -1 if it never ends. */
-function skipString(raw: Buffer, i: number): number {
-  for (let j = i + 1; j < raw.length; j++) {
-    const b = raw[j]!;
-    if (b === BACKSLASH) j++;
-    else if (b === QUOTE) return j + 1;
-  }
-  return -1;
-}
 
 /**
  * Scans from `i` to the end tracking nesting; returns the depth change and where it first went
@@ -46,7 +21,7 @@ function scanTail(raw: Buffer, i: number): { lowest: number; lowestAt: number } 
   while (i < raw.length) {
     const b = raw[i]!;
     if (b === QUOTE) {
-      i = skipString(raw, i);
+      i = stringEnd(raw, i);
       if (i === -1) return null;
       continue;
     }
@@ -61,26 +36,6 @@ function scanTail(raw: Buffer, i: number): { lowest: number; lowestAt: number } 
     i++;
   }
   return { lowest, lowestAt };
-}
-
-/** End (exclusive) of the object starting at `i` (an opening brace), or -1. */
-function objectEnd(raw: Buffer, i: number): number {
-  let depth = 0;
-  while (i < raw.length) {
-    const b = raw[i]!;
-    if (b === QUOTE) {
-      i = skipString(raw, i);
-      if (i === -1) return -1;
-      continue;
-    }
-    if (b === OPEN || b === OPEN_ARRAY) depth++;
-    else if (b === CLOSE || b === CLOSE_ARRAY) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-    i++;
-  }
-  return -1;
 }
 
 /**
@@ -99,8 +54,8 @@ export function topLevelValue(raw: Buffer, key: Buffer): { start: number; end: n
   i = skipSpace(raw, i + 1);
   let end: number;
   const first = raw[i];
-  if (first === OPEN || first === OPEN_ARRAY) end = objectEnd(raw, i);
-  else if (first === QUOTE) end = skipString(raw, i);
+  if (first === OPEN || first === OPEN_ARRAY) end = containerEnd(raw, i);
+  else if (first === QUOTE) end = stringEnd(raw, i);
   else if (raw.subarray(i, i + 4).toString('latin1') === 'null') end = i + 4;
   else return undefined;
   if (end === -1) return undefined;

@@ -12,7 +12,8 @@ import type { Exchange, JsonResult, RouteRequest } from '../pipeline/exchange.js
 import type { InferenceRoute } from '../pipeline/handle.js';
 import { findCatalogEntry } from '../providers/catalog.js';
 import { RawJsonObject } from '../providers/json-splice.js';
-import { skipSpace, topLevelValue, usageFromTail } from '../providers/json-usage.js';
+import { skipSpace } from '../providers/json-scan.js';
+import { topLevelValue, usageFromTail } from '../providers/json-usage.js';
 import type { ModelEntry } from '../state/types.js';
 import type { TokenUsage } from '../translate/chat/types.js';
 import { quickTextTokens } from '../usage/estimate.js';
