@@ -116,7 +116,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     const admin = { service, token: ensureAdminToken(lwPaths(config.home).adminToken) };
     const app = async () => (await import('./app.js')).createApp(deps, { admin });
     const ready = async () => (await live.ping?.()) ?? true;
-    const { server, port, url } = await listenHttp(config.host, config.port, createListener(deps, inferenceRoutes, app, { ready }));
+    const { server, port, url } = await listenHttp(config.host, config.port, createListener(deps, inferenceRoutes, app, { ready }), config.bodyLimit);
     announceListening(config, store, live, url, log);
 
     let closing: Promise<void> | null = null;

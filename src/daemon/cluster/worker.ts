@@ -82,7 +82,7 @@ async function serve(link: PrimaryLink, init: WorkerInit, log: Logger): Promise<
     metrics: () => link.call<MetricsReply>((id) => ({ lw: 1, t: 'metrics', id }), { timeoutMs: 10_000 }),
   };
   const listener = createListener(deps, inferenceRoutes, app, ops, ['x-lw-worker', String(process.pid)]);
-  const { server, port } = await listenHttp(config.host, init.port, listener);
+  const { server, port } = await listenHttp(config.host, init.port, listener, config.bodyLimit);
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> =>

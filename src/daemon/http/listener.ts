@@ -1,8 +1,8 @@
 /**
- * @module The node:http request listener: assigns the request id, unwraps agent-token URLs, sends
- * inference routes down the fast path (no web Request/Response objects, no fetch), answers the
- * operational endpoints (`ops.ts`) and hands the rest to the Hono app, which it loads on the first
- * request that needs it.
+ * @module The request listener, for lw's own server and node:http alike (`server/server.ts`): assigns
+ * the request id, unwraps agent-token URLs, sends inference routes down the fast path (no web
+ * Request/Response objects, no fetch), answers the operational endpoints (`ops.ts`) and hands the rest
+ * to the Hono app, which it loads on the first request that needs it.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,6 +14,9 @@ import { GatewayError, type ErrorSurface } from '../errors.js';
 import { handleInference, type InferenceRoute } from '../pipeline/handle.js';
 import { opsRoutes, runOps, type OpsOptions } from './ops.js';
 import { sendError, type HeaderList } from './respond.js';
+import { FastRequest, type GatewayRequest } from './server/connection.js';
+import type { GatewayResponse } from './server/response.js';
+import type { GatewayListener } from './server/server.js';
 
 /** Request ids: a random per-process prefix and a counter; unique and cheap. */
 const ID_PREFIX = randomBytes(6).toString('hex');
@@ -26,7 +29,7 @@ export function nextRequestId(): string {
 export interface LocalRoute {
   surface: ErrorSurface;
   /** `head`: the response's headers so far (x-request-id), sent with the answer (see HeaderList). */
-  local(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, requestId: string, head: HeaderList): Promise<void>;
+  local(deps: GatewayDeps, req: GatewayRequest, res: GatewayResponse, requestId: string, head: HeaderList): Promise<void>;
 }
 
 export type FastRoute = InferenceRoute | LocalRoute;
@@ -47,6 +50,13 @@ async function loadApp(app: AppLoader): Promise<NodeListener> {
   return getRequestListener(built.fetch);
 }
 
+/** The route path of a request target: agent-token prefix and query removed. */
+function routePath(url: string): string {
+  const path = splitAgentPath(url)?.path ?? url;
+  const q = path.indexOf('?');
+  return q === -1 ? path : path.slice(0, q);
+}
+
 /**
  * The server's request listener. `fixedHeaders` (a flat `[name, value, …]` list, e.g. a worker's
  * `x-lw-worker`) go on every response, before `x-request-id`.
@@ -57,7 +67,7 @@ export function createListener(
   app: AppLoader,
   ops: OpsOptions,
   fixedHeaders: readonly string[] = [],
-) {
+): GatewayListener {
   const opsByPath = opsRoutes(deps, ops);
   let appListener: Promise<NodeListener> | null = null;
   const toApp = (req: IncomingMessage, res: ServerResponse, requestId: string): void => {
@@ -69,7 +79,7 @@ export function createListener(
       },
     );
   };
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  const listener = (req: GatewayRequest, res: GatewayResponse): void => {
     const requestId = nextRequestId();
     let url = req.url ?? '/';
     const agent = splitAgentPath(url);
@@ -109,9 +119,16 @@ export function createListener(
       void runOps(op, deps, res, baseHead(fixedHeaders, requestId), requestId);
       return;
     }
-    for (let i = 0; i < fixedHeaders.length; i += 2) res.setHeader(fixedHeaders[i]!, fixedHeaders[i + 1]!);
-    res.setHeader('x-request-id', requestId);
+    if (req instanceof FastRequest) {
+      // lw's server sends only fast-path routes here (see fastPath)
+      sendError(res, new GatewayError('not_found', `No route for ${path}.`), 'openai', baseHead(fixedHeaders, requestId));
+      return;
+    }
+    const nodeRes = res as ServerResponse;
+    for (let i = 0; i < fixedHeaders.length; i += 2) nodeRes.setHeader(fixedHeaders[i]!, fixedHeaders[i + 1]!);
+    nodeRes.setHeader('x-request-id', requestId);
     req.headers['x-lw-request-id'] = requestId;
-    toApp(req, res, requestId);
+    toApp(req, nodeRes, requestId);
   };
+  return Object.assign(listener, { fastPath: (url: string) => routes[routePath(url)] !== undefined });
 }

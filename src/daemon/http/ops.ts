@@ -6,10 +6,10 @@
  * adapter, node's fetch classes, the models, usage and admin routes: about 2 MB of heap) load only when
  * a request for the API it serves arrives (see listener.ts).
  */
-import type { ServerResponse } from 'node:http';
 import type { GatewayDeps } from '../deps.js';
 import { toGatewayError } from '../errors.js';
 import { sendError, sendJson, type HeaderList } from './respond.js';
+import type { GatewayResponse } from './server/response.js';
 
 export interface OpsOptions {
   /** Whether the store answers (readiness). */
@@ -19,7 +19,7 @@ export interface OpsOptions {
 }
 
 /** One endpoint: writes the whole answer (`head`: the response's headers so far, see HeaderList). */
-export type OpsRoute = (res: ServerResponse, head: HeaderList) => Promise<void>;
+export type OpsRoute = (res: GatewayResponse, head: HeaderList) => Promise<void>;
 
 /** The endpoints by path, for GET and HEAD. */
 export function opsRoutes(deps: GatewayDeps, opts: OpsOptions): Map<string, OpsRoute> {
@@ -49,7 +49,7 @@ export function opsRoutes(deps: GatewayDeps, opts: OpsOptions): Map<string, OpsR
 }
 
 /** Runs an endpoint; a failure is logged (5xx) and answered in the OpenAI error shape, as the app's were. */
-export async function runOps(route: OpsRoute, deps: GatewayDeps, res: ServerResponse, head: HeaderList, requestId: string): Promise<void> {
+export async function runOps(route: OpsRoute, deps: GatewayDeps, res: GatewayResponse, head: HeaderList, requestId: string): Promise<void> {
   const base = head.length;
   try {
     await route(res, head);

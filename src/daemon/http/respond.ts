@@ -2,8 +2,9 @@
  * @module Writing responses on the raw node:http fast path: JSON bodies, errors rendered from the
  * error table, and request bodies read with the size cap.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError, renderError, toGatewayError, type ErrorSurface } from '../errors.js';
+import { FastRequest, type GatewayRequest } from './server/connection.js';
+import type { GatewayResponse } from './server/response.js';
 
 /**
  * A fast-path response's headers as a flat `[name, value, …]` list, sent with one `writeHead`: Node
@@ -30,7 +31,7 @@ function setHeaderIn(head: HeaderList, name: string, value: string): void {
  * Ends `res` with a JSON body. `head` holds the response's headers so far (never content-type or
  * content-length: they are appended here).
  */
-export function sendJson(res: ServerResponse, status: number, body: string | Buffer | readonly Buffer[], head: HeaderList): void {
+export function sendJson(res: GatewayResponse, status: number, body: string | Buffer | readonly Buffer[], head: HeaderList): void {
   if (res.headersSent) {
     res.end();
     return;
@@ -47,12 +48,12 @@ export function sendJson(res: ServerResponse, status: number, body: string | Buf
   head.push('content-type', 'application/json', 'content-length', String(length));
   res.writeHead(status, head);
   res.cork();
-  for (let i = 0; i < body.length - 1; i++) res.write(body[i]);
-  res.end(body[body.length - 1]);
+  for (let i = 0; i < body.length - 1; i++) res.write(body[i]!);
+  res.end(body[body.length - 1]!);
   res.uncork();
 }
 
-export function sendError(res: ServerResponse, err: unknown, surface: ErrorSurface, head: HeaderList): GatewayError {
+export function sendError(res: GatewayResponse, err: unknown, surface: ErrorSurface, head: HeaderList): GatewayError {
   const ge = toGatewayError(err);
   if (res.headersSent || res.destroyed) {
     if (!res.writableEnded) res.end();
@@ -63,8 +64,12 @@ export function sendError(res: ServerResponse, err: unknown, surface: ErrorSurfa
   return ge;
 }
 
-/** Reads the whole body, refusing more than `limit` bytes with a 413 (checked on Content-Length first). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing more than `limit` bytes with a 413 (checked on Content-Length first).
+ * lw's own server has read it already.
+ */
+export function readBody(req: GatewayRequest, limit: number): Promise<Buffer> {
+  if (req instanceof FastRequest) return req.body.length > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(req.body);
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     req.resume();

@@ -3,13 +3,15 @@
  * admit (limits) → dispatch to a deployment → relay → settle limits and record exactly one usage event
  * for every request that reached an upstream. No database I/O anywhere on this path.
  */
-import { validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
+import { validateHeaderValue, type IncomingMessage } from 'node:http';
 import type { UsageAttempt } from '../../db/schema.js';
 import { logsAt } from '../../lib/log.js';
 import { authenticate } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { GatewayError, toGatewayError, type ErrorSurface } from '../errors.js';
 import { parseJsonObject, readBody, sendError, sendJson, type HeaderList } from '../http/respond.js';
+import type { GatewayRequest } from '../http/server/connection.js';
+import type { GatewayResponse } from '../http/server/response.js';
 import type { Admission } from '../limits/types.js';
 import { resolveModel, type ModelKind } from '../resolve.js';
 import { chooseAuto, isAutoRequest, requestNeeds, withRoutingInfo, type RoutingInfo } from '../routing/auto.js';
@@ -63,8 +65,8 @@ interface Outcome {
 export async function handleInference(
   deps: GatewayDeps,
   route: InferenceRoute,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: GatewayRequest,
+  res: GatewayResponse,
   requestId: string,
   head: HeaderList,
 ): Promise<void> {
@@ -118,7 +120,7 @@ export async function handleInference(
 }
 
 async function jsonOut(
-  res: ServerResponse,
+  res: GatewayResponse,
   head: HeaderList,
   rr: RouteRequest,
   d: Dispatched,
@@ -148,7 +150,7 @@ async function jsonOut(
 
 async function streamOut(
   deps: GatewayDeps,
-  res: ServerResponse,
+  res: GatewayResponse,
   head: HeaderList,
   rr: RouteRequest,
   d: Dispatched,

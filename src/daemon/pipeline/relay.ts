@@ -3,10 +3,10 @@
  * SSE frame by frame (never batched or delayed), with backpressure, and a client disconnect aborting
  * the upstream at once. Every stream error is handled here so nothing can crash the process.
  */
-import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import { classifyTransportError, isAbortError, type UpstreamResponse } from '../providers/upstream.js';
 import { SseFramer } from '../http/sse.js';
+import type { GatewayResponse } from '../http/server/response.js';
 import type { StreamRelay } from './exchange.js';
 
 export type StreamOutcome = 'completed' | 'client_aborted' | 'upstream_failed';
@@ -23,7 +23,7 @@ export interface StreamResult {
  * fails, or the client goes away; `abort` is called on client disconnect.
  */
 export function relayStream(
-  res: ServerResponse,
+  res: GatewayResponse,
   up: UpstreamResponse,
   relay: StreamRelay,
   abort: () => void,

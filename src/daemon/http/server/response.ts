@@ -1,0 +1,178 @@
+/**
+ * @module The response object of lw's own server: the part of node:http's ServerResponse the fast path
+ * uses (`GatewayResponse`), written straight to the socket. Headers are sent with the first body
+ * write (or `flushHeaders`) in the same corked write; a response without a Content-Length is sent
+ * chunked; the `Date`, `Connection` and `Keep-Alive` headers are node:http's.
+ */
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What the fast path needs of a response: met by node:http's ServerResponse and by FastResponse. */
+export interface GatewayResponse {
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  readonly writableFinished: boolean;
+  readonly destroyed: boolean;
+  readonly socket: { setNoDelay(noDelay?: boolean): unknown } | null;
+  writeHead(status: number, headers: string[]): unknown;
+  flushHeaders(): void;
+  write(chunk: string | Uint8Array): boolean;
+  end(chunk?: string | Uint8Array): unknown;
+  cork(): void;
+  uncork(): void;
+  on(event: 'close' | 'drain' | 'error', listener: () => void): unknown;
+  once(event: 'close' | 'drain' | 'error', listener: () => void): unknown;
+  off(event: 'close' | 'drain' | 'error', listener: () => void): unknown;
+}
+
+/** What the connection learns from its response. */
+export interface ResponseOwner {
+  /** The last byte was handed to the socket: the next request may be served (or the socket ended). */
+  finished(res: FastResponse): void;
+}
+
+/** node:http's check on header values (`checkInvalidHeaderChar`). */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+/** The `Date` header's value, rebuilt at most once a second. */
+let dateSecond = -1;
+let dateValue = '';
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(now).toUTCString();
+  }
+  return dateValue;
+}
+
+const statusLines = new Map<number, string>();
+function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`Invalid status code: ${status}`);
+    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+    if (STATUS_CODES[status] !== undefined) statusLines.set(status, line);
+  }
+  return line;
+}
+
+export class FastResponse extends EventEmitter implements GatewayResponse {
+  headersSent = false;
+  writableEnded = false;
+  writableFinished = false;
+  destroyed = false;
+  statusCode = 200;
+  /** The header block, built by writeHead and not yet written. */
+  private pendingHead: string | null = null;
+  private chunked = false;
+
+  /**
+   * `keepAlive`: the connection stays open after this response (`Connection: keep-alive`, with a
+   * `Keep-Alive: timeout=` of `keepAliveSeconds`), else `Connection: close`.
+   */
+  constructor(
+    readonly socket: Socket,
+    private readonly owner: ResponseOwner,
+    readonly keepAlive: boolean,
+    private readonly keepAliveSeconds: number,
+  ) {
+    super();
+  }
+
+  /** `headers`: a flat `[name, value, …]` list, as node:http takes it; values are checked as node checks them. */
+  writeHead(status: number, headers: string[]): this {
+    if (this.headersSent) throw new Error('Cannot write headers after they are sent to the client');
+    let block = statusLine(status);
+    let length = false;
+    let connection = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const value = headers[i + 1]!;
+      if (INVALID_VALUE.test(value)) throw new TypeError(`Invalid character in header content ["${name}"]`);
+      block += `${name}: ${value}\r\n`;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
+      else if (name.length === 10 && name.toLowerCase() === 'connection') connection = true;
+    }
+    block += `Date: ${httpDate()}\r\n`;
+    if (!connection) block += this.keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${this.keepAliveSeconds}\r\n` : 'Connection: close\r\n';
+    this.chunked = !length && status !== 204 && status !== 304;
+    if (this.chunked) block += 'Transfer-Encoding: chunked\r\n';
+    this.pendingHead = block + CRLF;
+    this.statusCode = status;
+    this.headersSent = true;
+    return this;
+  }
+
+  flushHeaders(): void {
+    if (this.pendingHead === null || this.destroyed) return;
+    this.socket.write(this.pendingHead, 'latin1');
+    this.pendingHead = null;
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.writableEnded || this.destroyed) return false;
+    if (!this.headersSent) this.writeHead(200, []);
+    return this.send(chunk, false);
+  }
+
+  end(chunk?: string | Uint8Array): this {
+    if (this.writableEnded) return this;
+    if (!this.headersSent) this.writeHead(200, []);
+    this.writableEnded = true;
+    if (this.destroyed) return this;
+    this.send(chunk, true);
+    return this;
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  /** The socket closed before the response finished (the client went away). */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (!this.writableFinished) this.emit('close');
+  }
+
+  /**
+   * One corked write: the pending head and, when chunked, the chunk's size line; the chunk; its CRLF or
+   * the last chunk. The last piece of the response carries the callback that finishes it.
+   */
+  private send(chunk: string | Uint8Array | undefined, last: boolean): boolean {
+    const s = this.socket;
+    const size = chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    let prefix = this.pendingHead ?? '';
+    this.pendingHead = null;
+    if (size > 0 && this.chunked) prefix += `${size.toString(16)}\r\n`;
+    const tail = this.chunked ? (last ? (size > 0 ? '\r\n0\r\n\r\n' : LAST_CHUNK) : size > 0 ? CRLF : null) : null;
+    const done = last ? this.onFlushed : undefined;
+    let ok = true;
+    s.cork();
+    if (prefix.length > 0) ok = s.write(prefix, 'latin1', size === 0 && tail === null ? done : undefined);
+    if (size > 0) ok = s.write(chunk!, tail === null ? done : undefined);
+    if (tail !== null) ok = s.write(tail, 'latin1', done);
+    s.uncork();
+    // nothing was left to write: the response is finished as it stands
+    if (last && prefix.length === 0 && size === 0 && tail === null) process.nextTick(this.onFlushed);
+    return ok;
+  }
+
+  /** The last write reached the kernel: node:http's 'finish', then 'close'. */
+  private readonly onFlushed = (err?: Error | null): void => {
+    if (err || this.destroyed) return;
+    this.writableFinished = true;
+    this.owner.finished(this);
+    this.emit('finish');
+    this.emit('close');
+  };
+}
