@@ -52,6 +52,9 @@ const TRICKY: string[] = [
   'a'.repeat(5000),
   ' ' + 'b'.repeat(999),
   '-'.repeat(200) + '\n',
+  // pieces past the reused 2,048-byte buffer: sized by Buffer.byteLength, lone surrogates as U+FFFD's 3 bytes
+  '?' + '\uDFFF'.repeat(700),
+  ' ' + '😀'.repeat(600),
   // counts that change if the merge broke ties rightmost instead of leftmost (found by trying it)
   ' ::::::::.',
   ' _______,,',
