@@ -1,12 +1,11 @@
 /**
  * @module Validation of a `POST /v1/embeddings` body (seed 002): input shapes, `dimensions`, `encoding_format`
  * and the item / per-item / per-request token limits, each violation a 400 naming the limit and the item.
- * The cl100k tokenizer (~30 MB of tables) is loaded only when an item's bytes do not already prove it within
- * the limits, or when an exact count is read; never by importing this module.
+ * The cl100k tokenizer (`bpe.ts`, a 2.1 MB rank table) is loaded only when an item's bytes do not already
+ * prove it within the limits, or when an exact count is read; never by importing this module.
  */
-import { createRequire } from 'node:module';
-import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import { GatewayError } from '../errors.js';
+import { countTokensWithin } from '../usage/bpe.js';
 
 export interface EmbeddingsLimits {
   maxItems: number;
@@ -154,22 +153,17 @@ function parseDimensions(value: unknown, model: EmbeddingModelInfo): number | un
   return value;
 }
 
-/** Special-token text (`<|endoftext|>`) is counted as ordinary text instead of throwing. */
-const ORDINARY = { disallowedSpecial: new Set<string>() };
-
-let cl100k: typeof Cl100k | null = null;
-
-/** gpt-tokenizer's CommonJS cl100k build, required on first use (synchronously, then cached). */
+/** cl100k_base tokens of `text`, or false once they pass `limit`; special-token text counts as ordinary text. */
 function isWithinTokenLimit(text: string, limit: number): number | false {
-  cl100k ??= createRequire(import.meta.url)('gpt-tokenizer/encoding/cl100k_base') as typeof Cl100k;
-  return cl100k.isWithinTokenLimit(text, limit, ORDINARY);
+  return countTokensWithin('cl100k_base', text, limit);
 }
 
 /**
- * BPE cost grows with the square of a pre-token's length, and cl100k pre-tokens are unbounded runs of letters
- * (CJK text, `aaaa…`), whitespace or symbols: 40,000 such characters take seconds. So text goes to the
- * tokenizer in chunks cut only where no pre-token can cross (see `isSafeCut`), which keeps the count exact;
- * a stretch of RUN characters with no such place is cut where it stands (about one token off per cut).
+ * Text goes to the tokenizer in chunks cut only where no pre-token can cross (see `isSafeCut`), which keeps
+ * the count exact; a stretch of RUN characters with no such place is cut where it stands (about one token off
+ * per cut). The chunks were needed when BPE cost grew with the square of a pre-token's length (gpt-tokenizer:
+ * 40,000 letters took seconds); `bpe.ts` merges in O(n log n), so they now only bound the work per call and
+ * keep the counts (and `approximate`) what they have always been.
  */
 const RUN = 128;
 /** Characters handed to the tokenizer per call when cuts are safe. */

@@ -1,13 +1,12 @@
 /**
- * @module Token estimates with a real tokenizer (gpt-tokenizer, o200k_base) for usage the upstream did
- * not report (streams that end without usage, aborted requests), tokenizer-free `quick*` guesses for
- * reservations and routing, and exact cost in pico-dollars from a model's prices.
+ * @module Token estimates with a real tokenizer (o200k_base, by `bpe.ts`: gpt-tokenizer's counts) for usage
+ * the upstream did not report (streams that end without usage, aborted requests), tokenizer-free `quick*`
+ * guesses for reservations and routing, and exact cost in pico-dollars from a model's prices.
  * Tokenizing is capped: past `MAX_EXACT_CHARS` characters per call the rest is extrapolated from the
  * ratio measured on the part that was tokenized, so a 20 MB prompt costs milliseconds, not seconds.
- * The tokenizer (~50 MB of tables) is loaded on the first exact count, never by importing this module.
+ * The rank table (4.3 MB) is loaded on the first exact count, never by importing this module.
  */
-import { createRequire } from 'node:module';
-import type * as GptTokenizer from 'gpt-tokenizer';
+import { countTokens as countBpeTokens } from './bpe.js';
 import type { ModelEntry } from '../state/types.js';
 import type { ChatContentPart, ChatMessage, ChatRequest, TokenUsage } from '../translate/chat/types.js';
 
@@ -25,15 +24,9 @@ const IMAGE_TOKENS_DEFAULT = 765;
 /** Characters per token assumed by the quick estimates: above the ~4 of typical text, so they over-reserve. */
 const QUICK_CHARS_PER_TOKEN = 3;
 
-/** Special tokens in user text (`<|endoftext|>`) are counted as plain text, never rejected. */
-const ENCODE_OPTS = { disallowedSpecial: new Set<string>() };
-
-let tokenizer: typeof GptTokenizer | null = null;
-
-/** gpt-tokenizer's CommonJS build, required on the first exact count (synchronously, then cached). */
+/** o200k_base tokens; special tokens in user text (`<|endoftext|>`) are counted as plain text, never rejected. */
 function countTokens(text: string): number {
-  tokenizer ??= createRequire(import.meta.url)('gpt-tokenizer') as typeof GptTokenizer;
-  return tokenizer.countTokens(text, ENCODE_OPTS);
+  return countBpeTokens('o200k_base', text);
 }
 
 /** Where the prompt walk puts what it finds: texts, JSON values (tool definitions, unknown parts), fixed costs. */

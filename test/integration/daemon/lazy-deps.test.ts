@@ -1,10 +1,12 @@
 /**
- * Memory: gpt-tokenizer (+50 MB with its tables) and ioredis (+15 MB) must not be loaded by starting the
- * daemon, nor by requests whose upstream reports usage — reservations and `auto` routing use the routes'
- * tokenizer-free `reserveTokens()`, embeddings under the byte bound skip the tokenizer — only when a count
- * is really needed (an answer without usage, `promptTokens()`). Checked in a fresh `node` process (sources
- * through tsx) that records every module it resolves under those packages: ESM resolutions by a resolve
- * hook (appended to a file, since hooks run off-thread), CommonJS loads from `require.cache`.
+ * Memory: the tokenizer's rank tables (`bpe.ts`, ~4 MB for o200k) and ioredis (+15 MB) must not be loaded by
+ * starting the daemon, nor by requests whose upstream reports usage — reservations and `auto` routing use the
+ * routes' tokenizer-free `reserveTokens()`, embeddings under the byte bound skip the tokenizer — only when a
+ * count is really needed (an answer without usage, `promptTokens()`). gpt-tokenizer's code (+50 MB with its
+ * tables) is never loaded: only its data files are read. Checked in a fresh `node` process (sources through
+ * tsx) that records every module it resolves under those packages: ESM resolutions by a resolve hook
+ * (appended to a file, since hooks run off-thread), CommonJS loads from `require.cache`; and asks `bpe.ts`
+ * which tables it has loaded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,9 +21,10 @@ const CHILD = moduleTracePreamble(['gpt-tokenizer', 'ioredis']) + String.raw`
 import { pathToFileURL } from 'node:url';
 
 const src = (p) => import(pathToFileURL(process.cwd() + '/' + p).href);
-const report = (phase) => console.log(JSON.stringify({ phase, loaded: loaded() }));
+const report = (phase) => console.log(JSON.stringify({ phase, loaded: loaded(), tables: loadedEncodings() }));
 
 const { startDaemon } = await src('src/daemon/server.ts');
+const { loadedEncodings } = await src('src/daemon/usage/bpe.ts'); // already imported by the daemon's modules
 const { inferenceRoutes } = await src('src/daemon/routes/index.ts');
 const { requestNeeds } = await src('src/daemon/routing/auto.ts');
 await src('src/daemon/limits/redis.ts');
@@ -87,7 +90,7 @@ describe('heavy dependencies load lazily', () => {
   const home = mkdtempSync(join(tmpdir(), 'lw-lazy-'));
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-  it('neither gpt-tokenizer nor ioredis is loaded by startup, reservations, auto routing or served requests', async () => {
+  it('neither the tokenizer nor ioredis is loaded by startup, reservations, auto routing or served requests', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, LAZY_LOG: join(home, 'resolved.log') };
     for (const k of ['LW_DATABASE_URL', 'LW_REDIS_URL', 'NODE_OPTIONS']) delete env[k];
     const run = await runProcess(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { cwd: ROOT, env });
@@ -95,23 +98,21 @@ describe('heavy dependencies load lazily', () => {
     const lines = run.stdout
       .split('\n')
       .filter((l) => l.startsWith('{"phase"'))
-      .map((l) => JSON.parse(l) as { phase: string; loaded?: string[]; reserve?: number; needs?: unknown });
+      .map((l) => JSON.parse(l) as { phase: string; loaded?: string[]; tables?: string[]; reserve?: number; needs?: unknown });
     const at = (phase: string) => {
       const line = lines.find((l) => l.phase === phase);
       if (!line) throw new Error(`no ${phase} line in:\n${run.stdout}\n${run.stderr}`);
       return line;
     };
     const nothing: string[] = [];
-    expect(at('imported').loaded).toEqual(nothing);
+    expect(at('imported')).toMatchObject({ loaded: nothing, tables: nothing });
     // 3 framing + ceil(("user" + the question + the tool JSON) / 3) + 3 priming: a positive, cheap number
     expect(at('reserve')).toMatchObject({ needs: { tools: true, vision: false, promptTokens: at('reserve').reserve } });
     expect(at('reserve').reserve).toBeGreaterThan(10);
-    expect(at('parsed').loaded).toEqual(nothing);
-    expect(at('started').loaded).toEqual(nothing);
-    expect(at('served').loaded).toEqual(nothing);
-    // an answer without usage needs a count: now (and only now) the tokenizer is loaded
-    const late = at('estimated').loaded ?? [];
-    expect(late.some((f) => f.startsWith('gpt-tokenizer/'))).toBe(true);
-    expect(late.some((f) => f.startsWith('ioredis/'))).toBe(false);
+    expect(at('parsed')).toMatchObject({ loaded: nothing, tables: nothing });
+    expect(at('started')).toMatchObject({ loaded: nothing, tables: nothing });
+    expect(at('served')).toMatchObject({ loaded: nothing, tables: nothing });
+    // an answer without usage needs a count: now (and only now) o200k's table is loaded, by bpe.ts
+    expect(at('estimated')).toMatchObject({ loaded: nothing, tables: ['o200k_base'] });
   }, 120_000);
 });

@@ -1,10 +1,15 @@
 /** @module Every embeddings limit of seed 002 is a 400 naming the limit and the item; valid bodies are counted. */
-import { createRequire } from 'node:module';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { validateEmbeddingsRequest, type EmbeddingModelInfo } from '../../../src/daemon/embeddings/validate.js';
 import { GatewayError } from '../../../src/daemon/errors.js';
+import * as bpe from '../../../src/daemon/usage/bpe.js';
+
+// validate.ts counts with bpe.ts's `countTokensWithin`: a pass-through spy sees every call it makes
+vi.mock('../../../src/daemon/usage/bpe.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof bpe>();
+  return { ...actual, countTokensWithin: vi.fn(actual.countTokensWithin) };
+});
 
 const SMALL: EmbeddingModelInfo = {
   id: 'text-embedding-3-small',
@@ -219,9 +224,7 @@ describe('input shapes', () => {
 });
 
 describe('the byte bound (tokens ≤ UTF-8 bytes): no tokenizer for inputs that cannot pass a limit', () => {
-  // validate.ts requires the tokenizer's CommonJS build: spying on its export sees every call it makes
-  const cl100k = createRequire(import.meta.url)('gpt-tokenizer/encoding/cl100k_base') as typeof Cl100k;
-  const tokenizing = () => vi.spyOn(cl100k, 'isWithinTokenLimit');
+  const tokenizing = () => vi.mocked(bpe.countTokensWithin).mockClear();
   afterEach(() => vi.restoreAllMocks());
   /** ' hello' ×1365 + ' a': 8,192 bytes, 1,366 tokens. */
   const atLimit = hellos(1365) + ' a';

@@ -3,10 +3,7 @@
  * for reservations and `auto` routing (a third of the prompt's characters plus framing), memoized per
  * request, never calling the tokenizer; `promptTokens()` keeps counting with it.
  */
-import { createRequire } from 'node:module';
-import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
-import type * as O200k from 'gpt-tokenizer/encoding/o200k_base';
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { chatRoute } from '../../../src/daemon/routes/chat.js';
 import { embeddingsRoute, quickInputTokens } from '../../../src/daemon/routes/embeddings.js';
 import { countMessagesTokens, messagesRoute } from '../../../src/daemon/routes/messages.js';
@@ -15,20 +12,21 @@ import { requestNeeds } from '../../../src/daemon/routing/auto.js';
 import { messagesRequestText } from '../../../src/daemon/translate/anthropic/request-text.js';
 import { MessagesRequestSchema } from '../../../src/daemon/translate/anthropic/schema.js';
 import type { ChatRequest } from '../../../src/daemon/translate/chat/types.js';
+import * as bpe from '../../../src/daemon/usage/bpe.js';
 import { estimatePromptTokens, quickPromptTokens } from '../../../src/daemon/usage/estimate.js';
 
 /** ceil(chars / 3). */
 const q = (chars: number): number => Math.ceil(chars / 3);
 
-// The modules under test require the tokenizers' CommonJS builds; spying on these exports sees every call.
-const req = createRequire(import.meta.url);
-const o200k = req('gpt-tokenizer/encoding/o200k_base') as typeof O200k;
-const cl100k = req('gpt-tokenizer/encoding/cl100k_base') as typeof Cl100k;
+// The modules under test count with bpe.ts (o200k and cl100k): pass-through spies see every call.
+vi.mock('../../../src/daemon/usage/bpe.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof bpe>();
+  return { ...actual, countTokens: vi.fn(actual.countTokens), countTokensWithin: vi.fn(actual.countTokensWithin) };
+});
 let spies: MockInstance[] = [];
 beforeEach(() => {
-  spies = [vi.spyOn(o200k, 'countTokens'), vi.spyOn(cl100k, 'isWithinTokenLimit'), vi.spyOn(cl100k, 'countTokens')];
+  spies = [vi.mocked(bpe.countTokens).mockClear(), vi.mocked(bpe.countTokensWithin).mockClear()];
 });
-afterEach(() => vi.restoreAllMocks());
 const tokenizerCalls = (): number => spies.reduce((n, s) => n + s.mock.calls.length, 0);
 
 const TOOLS = [{ type: 'function', function: { name: 'weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];

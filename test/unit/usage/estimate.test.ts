@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import { countTokens } from 'gpt-tokenizer';
-import type * as O200k from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it, vi } from 'vitest';
+import * as bpe from '../../../src/daemon/usage/bpe.js';
 import type { ModelEntry } from '../../../src/daemon/state/types.js';
 import type { TokenUsage } from '../../../src/daemon/translate/chat/types.js';
 import {
@@ -12,6 +11,12 @@ import {
   quickPromptTokens,
   quickTextTokens,
 } from '../../../src/daemon/usage/estimate.js';
+
+// estimate.ts counts with bpe.ts's `countTokens`: a pass-through spy sees every call it makes
+vi.mock('../../../src/daemon/usage/bpe.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof bpe>();
+  return { ...actual, countTokens: vi.fn(actual.countTokens) };
+});
 
 const usage = (p: number, c: number, cached = 0): TokenUsage => ({
   promptTokens: p,
@@ -134,9 +139,7 @@ describe('quick (tokenizer-free) estimates', () => {
   });
 
   it('never runs the tokenizer (estimatePromptTokens, given the same request, does)', () => {
-    // estimate.ts requires gpt-tokenizer's CommonJS build, whose `countTokens` reads this module's export
-    const o200k = createRequire(import.meta.url)('gpt-tokenizer/encoding/o200k_base') as typeof O200k;
-    const spy = vi.spyOn(o200k, 'countTokens');
+    const spy = vi.mocked(bpe.countTokens).mockClear();
     try {
       const req = { messages: [{ role: 'user' as const, content: 'Hi there' }], tools: [{ type: 'function' as const, function: { name: 'f' } }] };
       expect(quickPromptTokens(req) + quickTextTokens('Hello')).toBeGreaterThan(0);
