@@ -5,9 +5,9 @@
  * run on every request) and a key. Shared by run.mjs and ab.mjs.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort, startChild, waitForLine, waitHttp } from './procs.mjs';
 
 const BENCH = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -53,10 +53,22 @@ export async function startFloor({ core, upstream, log }) {
 }
 
 /**
- * Starts `node [nodeArgs] <entry> serve` on a free loopback port with LW_HOME=home, on the embedded
- * store (database / Redis variables removed) unless extraEnv names one (--db). Resolves { child, port, base, env, startupMs }.
+ * The V8 flags the build at `entry` runs its daemon with (`daemon/node-flags.js`: what `lw serve` gets from
+ * the launcher's shebang, `npm start` and the systemd unit); none for a build from before that file.
+ */
+async function daemonNodeFlags(entry) {
+  const file = join(dirname(entry), '..', 'daemon', 'node-flags.js');
+  if (!existsSync(file)) return [];
+  return [...(await import(pathToFileURL(file).href)).DAEMON_NODE_FLAGS];
+}
+
+/**
+ * Starts `node <daemon flags> [nodeArgs] <entry> serve` on a free loopback port with LW_HOME=home, on the
+ * embedded store (database / Redis variables removed) unless extraEnv names one (--db). Resolves
+ * { child, port, base, env, startupMs }.
  */
 export async function startLw({ entry, home, core, logLevel = 'warn', nodeArgs = [], extraEnv = {}, log, name = 'lw' }) {
+  nodeArgs = [...(await daemonNodeFlags(entry)), ...nodeArgs];
   const port = await freePort();
   const env = { ...process.env, LW_HOME: home, LW_LOG_LEVEL: logLevel };
   for (const k of ['LW_DATABASE_URL', 'DATABASE_URL', 'LW_REDIS_URL', 'LW_CONFIG', 'LW_PORT', 'LW_HOST', 'LW_URL']) delete env[k];

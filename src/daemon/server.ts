@@ -15,6 +15,7 @@ import { lwPaths } from '../lib/paths.js';
 import type { GatewayDeps } from './deps.js';
 import { createListener } from './http/listener.js';
 import { drainHttp, listenHttp, StartupError } from './listen.js';
+import { missingDaemonFlags } from './node-flags.js';
 import { abandonStart, announceListening, gatewayDeps, installStopSignals, openGatewayCore, releaseStore, type Cleanups } from './lifecycle.js';
 import { inferenceRoutes } from './routes/index.js';
 
@@ -117,7 +118,9 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     const app = async () => (await import('./app.js')).createApp(deps, { admin });
     const ready = async () => (await live.ping?.()) ?? true;
     const { server, port, url } = await listenHttp(config.host, config.port, createListener(deps, inferenceRoutes, app, { ready }), config.bodyLimit);
-    announceListening(config, store, live, url, log);
+    // started as `node bin/lw.js serve` rather than `lw serve` / `npm start`: said once, in the start-up line
+    const missing = missingDaemonFlags();
+    announceListening(config, store, live, url, log, missing.length > 0 ? { node_flags_missing: missing.join(' ') } : {});
 
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> =>

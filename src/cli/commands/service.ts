@@ -11,6 +11,7 @@ import { defaultEnvFile, planService } from '../../configure/service.js';
 import { ConfigureError } from '../../configure/types.js';
 import type { ReadText } from '../../configure/types.js';
 import { resolveHome } from '../../lib/paths.js';
+import { DAEMON_NODE_FLAGS } from '../../daemon/node-flags.js';
 import type { CommandHost, CommandOutput } from './configure.js';
 
 export interface ServiceDeps {
@@ -48,9 +49,9 @@ export interface ServiceReport {
   instructions: string[];
 }
 
-/** `node /abs/bin/lw.js`: absolute paths, so systemd's minimal PATH does not matter. */
+/** `node <daemon flags> /abs/bin/lw.js`: absolute paths, so systemd's minimal PATH does not matter. */
 export function defaultExecArgv(): string[] {
-  return [process.execPath, fileURLToPath(new URL('../../../bin/lw.js', import.meta.url))];
+  return [process.execPath, ...DAEMON_NODE_FLAGS, fileURLToPath(new URL('../../../bin/lw.js', import.meta.url))];
 }
 
 /**

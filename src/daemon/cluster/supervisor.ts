@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from '../../lib/log.js';
 import { StartupError } from '../listen.js';
+import { DAEMON_NODE_FLAGS } from '../node-flags.js';
 import type { Port } from './link.js';
 import { WorkerHost, type HostServices } from './host.js';
 import { isLwMessage, restartDelay, type ToPrimary, type ToWorker, type WorkerInit } from './protocol.js';
@@ -36,13 +37,13 @@ interface Slot {
   ready: boolean;
 }
 
-/** What node:cluster runs for a worker: entry.js when built, entry.ts through tsx from source. */
-function workerExec(): { exec: string; execArgv: string[] } {
+/** What node:cluster runs for a worker: entry.js when built, entry.ts through tsx from source; the daemon's V8 flags. */
+export function workerExec(): { exec: string; execArgv: string[] } {
   if (import.meta.url.endsWith('.ts')) {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { exec: fileURLToPath(new URL('./entry.ts', import.meta.url)), execArgv: ['--import', tsx] };
+    return { exec: fileURLToPath(new URL('./entry.ts', import.meta.url)), execArgv: [...DAEMON_NODE_FLAGS, '--import', tsx] };
   }
-  return { exec: fileURLToPath(new URL('./entry.js', import.meta.url)), execArgv: [] };
+  return { exec: fileURLToPath(new URL('./entry.js', import.meta.url)), execArgv: [...DAEMON_NODE_FLAGS] };
 }
 
 function workerPort(w: Worker): Port<ToWorker, ToPrimary> {

@@ -240,7 +240,7 @@ describe('GatewayServer deadlines and drain', () => {
     }
   });
 
-  it('close(): idle connections close at once, an answer in progress finishes with Connection: close', async () => {
+  it('close(): idle connections close at once, an answer in progress finishes and then its connection closes', async () => {
     const server = new GatewayServer(stubListener({ closedEarly: 0, threw: 0 }), { keepAliveTimeout: 65_000, headersTimeout: 60_000, maxBody: 1024 });
     await server.listen(0, '127.0.0.1');
     const port = server.address().port;
