@@ -300,14 +300,15 @@ async function main() {
   result.rss = { firstStartIdle: firstStart.idleRssMB, restarted: !opt['no-restart'], lwIdle, lwMax: rss.loadMax.lw ?? null, storeIdle, storeMax: rss.loadMax.store ?? null, mockMax: rss.loadMax.mock ?? null, portkeyMax: rss.loadMax.portkey ?? null };
 
   if (SOAK_N > 0) {
-    log(`soak: ${SOAK_N} requests through lw (chat and stream alternating, c=32), RSS every 5 s …`);
+    log(`soak: ${SOAK_N} requests through lw (chat and stream alternating, c=32), RSS every second …`);
     const lwT = targets[1];
     const series = [];
     const sample = () =>
       series.push({ t: Math.round((Date.now() - s0) / 1000), mb: rssMB(lw.child.pid), ...(lw.storePid ? { storeMb: rssMB(lw.storePid) } : {}) });
     const s0 = Date.now();
+    // before the load: reported (startMB), but not a trough of the load (that would measure idle → load)
     sample();
-    const timer = setInterval(sample, 5000);
+    const timer = setInterval(sample, 1000);
     const cpu0 = cpuMicros(lw.child.pid);
     const r = await runLoad(LOADGEN, {
       url: lwT.base + PATH.chat,
@@ -323,9 +324,11 @@ async function main() {
     clearInterval(timer);
     sample();
     const mbs = series.map((x) => x.mb).filter((x) => x !== null);
-    // RSS is a sawtooth (GC cycles): compare the troughs of the two halves rather than two samples
-    const half = Math.max(1, Math.floor(mbs.length / 2));
-    const troughDrift = Math.min(...mbs.slice(half)) - Math.min(...mbs.slice(0, half));
+    // RSS is a sawtooth (GC cycles): compare the troughs of the load's two halves rather than two samples;
+    // the first sample was taken before the load started
+    const underLoad = mbs.length >= 4 ? mbs.slice(1, -1) : mbs;
+    const half = Math.max(1, Math.floor(underLoad.length / 2));
+    const troughDrift = Math.min(...underLoad.slice(half)) - Math.min(...underLoad.slice(0, half));
     result.soak = {
       requests: r.ok,
       errors: r.errors,

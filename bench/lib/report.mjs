@@ -159,11 +159,11 @@ export function buildRows(r) {
   if (r.soak) {
     const s = r.soak;
     add({
-      metric: `soak ${int(s.requests)} req: RSS start/end/max MB`,
+      metric: `soak ${int(s.requests)} req: RSS before/end/max MB`,
       direct: '',
       lw: `${mb(s.startMB)} / ${mb(s.endMB)} / ${mb(s.maxMB)}`,
       ratio: `troughs ${s.troughDriftMB >= 0 ? '+' : ''}${mb(s.troughDriftMB)} MB`,
-      target: 'flat: trough drift ≤ 10 MB',
+      target: 'flat: troughs of the 2 halves ≤ 10 MB apart',
       pass: s.troughDriftMB <= 10,
     });
   }
