@@ -1,6 +1,6 @@
 /**
- * @module Writing responses on the raw node:http fast path: JSON bodies, errors rendered from the
- * error table, and request bodies read with the size cap.
+ * @module Writing responses on the fast path (lw's own server or node:http, see `server/`): JSON bodies,
+ * errors rendered from the error table, and request bodies read with the size cap.
  */
 import { GatewayError, renderError, toGatewayError, type ErrorSurface } from '../errors.js';
 import { FastRequest, type GatewayRequest } from './server/connection.js';
