@@ -9,6 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { clearInterval, setInterval, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
 import { buildPrivate, defaultBuildDir } from './lib/build.mjs';
 import { runLoad } from './lib/load.mjs';
