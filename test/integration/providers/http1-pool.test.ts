@@ -216,6 +216,22 @@ describe('OriginPool against a raw TCP upstream', () => {
     await p.close();
   });
 
+  it('keeps every read of a body that arrives in several reads (each copied out of the shared read buffer)', async () => {
+    // three parts, each its own read, each a different byte: a read buffer reused without a copy would
+    // leave the earlier parts overwritten by the later ones
+    const part = (c: string) => c.repeat(20_000);
+    behave = (socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 60000\r\n\r\n' + part('a'));
+      setTimeout(() => socket.write(part('b')), 20);
+      setTimeout(() => socket.write(part('c')), 40);
+    };
+    const p = pool();
+    const answer = await call(p);
+    expect(answer.body.length).toBe(60_000);
+    expect(answer.body).toBe(part('a') + part('b') + part('c'));
+    await p.close();
+  });
+
   it('reads a close-delimited body to its end', async () => {
     behave = (socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
     const p = pool();
