@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * What an lw process holds under load, phase by phase:
- * `node bench/rss-probe.mjs [--phases chat:32,stream:32,embed:32,embed:128] [--seconds 8] [--lw-entry path/to/cli/main.js]`.
+ * `node bench/rss-probe.mjs [--phases chat:32,stream:32,embed:32,embed:128] [--seconds 8] [--lw-entry path/to/cli/main.js] [--env K=V …]`.
  * Starts the mock (core 1) and lw (core 0, the daemon's flags, a fresh embedded store) as `npm run bench`
  * does, runs each phase with wrk, samples RSS every 200 ms, and at each phase's RSS peak reads lw's
  * /metrics (V8 heap spaces, external memory) and /proc/<pid>/smaps_rollup (anonymous vs file-backed).
@@ -17,7 +17,7 @@ import { BODY, configureLw, LW_MODELS, PATH, startLw, startMock } from './lib/lw
 import { httpCall, pinSelf, rssMB, stopAll } from './lib/procs.mjs';
 
 const HERE = new URL('.', import.meta.url).pathname;
-const { values: opt } = parseArgs({ options: { phases: { type: 'string', default: 'chat:32,stream:32,embed:32,embed:128' }, seconds: { type: 'string', default: '8' }, 'lw-entry': { type: 'string' } } });
+const { values: opt } = parseArgs({ options: { phases: { type: 'string', default: 'chat:32,stream:32,embed:32,embed:128' }, seconds: { type: 'string', default: '8' }, 'lw-entry': { type: 'string' }, env: { type: 'string', multiple: true, default: [] } } });
 const log = (m) => process.stderr.write(`${m}\n`);
 const MB = 1024 * 1024;
 
@@ -45,7 +45,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'lw-rss-probe-'));
 try {
   const entry = opt['lw-entry'] ? resolve(opt['lw-entry']) : buildPrivate(resolve(HERE, '..'), defaultBuildDir(resolve(HERE, '..')), log);
   const mock = await startMock({ core: 1, log });
-  const lw = await startLw({ entry, home: tmp, core: 0, log });
+  const extraEnv = Object.fromEntries(opt.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const lw = await startLw({ entry, home: tmp, core: 0, log, extraEnv });
   const key = await configureLw({ entry, env: lw.env, home: tmp, mockBase: mock.base });
   log(`lw pid ${lw.child.pid}, idle RSS ${rssMB(lw.child.pid).toFixed(1)} MB`);
   for (const phase of opt.phases.split(',')) {
