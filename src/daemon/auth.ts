@@ -53,11 +53,22 @@ export function authenticate(snap: Snapshot, headers: IncomingHttpHeaders, now: 
 
 const AGENT_PREFIX = '/api/agent/';
 
-/** `/api/agent/{key}/v1/x` → `{ key, path: '/v1/x' }`; null when the URL has another shape. */
+/**
+ * `/api/agent/{key}/v1/x` → `{ key, path: '/v1/x' }`; null when the URL has another shape. A key whose
+ * percent-encoding is malformed is kept as sent (no key has `%`, so it fails authentication with a 401):
+ * this runs inside the server's request event, where a throw would end the process.
+ */
 export function splitAgentPath(url: string): { key: string; path: string } | null {
   if (!url.startsWith(AGENT_PREFIX)) return null;
   const rest = url.slice(AGENT_PREFIX.length);
   const slash = rest.indexOf('/');
   if (slash <= 0) return null;
-  return { key: decodeURIComponent(rest.slice(0, slash)), path: rest.slice(slash) };
+  const raw = rest.slice(0, slash);
+  let key = raw;
+  try {
+    key = decodeURIComponent(raw);
+  } catch {
+    // URIError: kept as sent
+  }
+  return { key, path: rest.slice(slash) };
 }

@@ -97,6 +97,17 @@ describe.each(backends())('chat completions on %s', (backend) => {
     expect(res.headers.get('x-request-id')).toMatch(/^req_/);
   });
 
+  it('answers 401 to a key in the URL whose percent-encoding is malformed, and keeps serving', async () => {
+    const bad = await fetch(`${gw.url}/api/agent/%E0%A4%A/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+  });
+
   it('relays each chunk as it comes (first chunk arrives before the upstream finishes)', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
