@@ -50,11 +50,10 @@ async function loadApp(app: AppLoader): Promise<NodeListener> {
   return getRequestListener(built.fetch);
 }
 
-/** The route path of a request target: agent-token prefix and query removed. */
-function routePath(url: string): string {
-  const path = splitAgentPath(url)?.path ?? url;
-  const q = path.indexOf('?');
-  return q === -1 ? path : path.slice(0, q);
+/** A request target without its query. */
+function withoutQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
 
 /**
@@ -90,8 +89,7 @@ export function createListener(
       url = agent.path;
       req.url = url;
     }
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+    const path = withoutQuery(url);
     const route = routes[path];
     if (route) {
       // fast-path answers collect their headers and send them in one writeHead (see HeaderList)
@@ -130,5 +128,6 @@ export function createListener(
     req.headers['x-lw-request-id'] = requestId;
     toApp(req, nodeRes, requestId);
   };
-  return Object.assign(listener, { fastPath: (url: string) => routes[routePath(url)] !== undefined });
+  // the same route lookup as above, agent-token prefix removed
+  return Object.assign(listener, { fastPath: (url: string) => routes[withoutQuery(splitAgentPath(url)?.path ?? url)] !== undefined });
 }
