@@ -5,7 +5,7 @@
  * chunked; the `Date`, `Connection` and `Keep-Alive` headers are node:http's.
  */
 import { EventEmitter } from 'node:events';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, validateHeaderValue } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** What the fast path needs of a response: met by node:http's ServerResponse and by FastResponse. */
@@ -32,8 +32,6 @@ export interface ResponseOwner {
   finished(res: FastResponse): void;
 }
 
-/** node:http's check on header values (`checkInvalidHeaderChar`). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
@@ -84,7 +82,7 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
     super();
   }
 
-  /** `headers`: a flat `[name, value, …]` list, as node:http takes it; values are checked as node checks them. */
+  /** `headers`: a flat `[name, value, …]` list, as node:http takes it; values are checked by node's own check. */
   writeHead(status: number, headers: string[]): this {
     if (this.headersSent) throw new Error('Cannot write headers after they are sent to the client');
     let block = statusLine(status);
@@ -93,7 +91,7 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
-      if (INVALID_VALUE.test(value)) throw new TypeError(`Invalid character in header content ["${name}"]`);
+      validateHeaderValue(name, value);
       block += `${name}: ${value}\r\n`;
       if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
       else if (name.length === 10 && name.toLowerCase() === 'connection') connection = true;
