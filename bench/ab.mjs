@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPrivate, defaultBuildDir } from './lib/build.mjs';
 import { runLoad } from './lib/load.mjs';
-import { BODY, configureLw, LW_MODELS, PATH, startLw, startMock } from './lib/lw.mjs';
+import { BODY, configureLw, envPairs, LW_MODELS, PATH, startLw, startMock } from './lib/lw.mjs';
 import { coreBusy, cpuMicros, killAllNow, pinSelf, rssMB, stopAll } from './lib/procs.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -64,7 +64,7 @@ async function main() {
     const name = head.slice(0, eq);
     const where = head.slice(eq + 1);
     const entry = where === 'src' ? buildPrivate(resolve(HERE, '..'), defaultBuildDir(resolve(HERE, '..')), log) : resolve(where);
-    const extraEnv = Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    const extraEnv = envPairs(envs);
     return { name, entry, extraEnv, samples: [] };
   });
   const mock = await startMock({ core: 1, log });

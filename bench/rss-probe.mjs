@@ -13,7 +13,7 @@ import { clearInterval, setInterval, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
 import { buildPrivate, defaultBuildDir } from './lib/build.mjs';
 import { runLoad } from './lib/load.mjs';
-import { BODY, configureLw, LW_MODELS, PATH, startLw, startMock } from './lib/lw.mjs';
+import { BODY, configureLw, envPairs, LW_MODELS, PATH, startLw, startMock } from './lib/lw.mjs';
 import { httpCall, pinSelf, rssMB, stopAll } from './lib/procs.mjs';
 
 const HERE = new URL('.', import.meta.url).pathname;
@@ -45,7 +45,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'lw-rss-probe-'));
 try {
   const entry = opt['lw-entry'] ? resolve(opt['lw-entry']) : buildPrivate(resolve(HERE, '..'), defaultBuildDir(resolve(HERE, '..')), log);
   const mock = await startMock({ core: 1, log });
-  const extraEnv = Object.fromEntries(opt.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const extraEnv = envPairs(opt.env);
   const lw = await startLw({ entry, home: tmp, core: 0, log, extraEnv });
   const key = await configureLw({ entry, env: lw.env, home: tmp, mockBase: mock.base });
   log(`lw pid ${lw.child.pid}, idle RSS ${rssMB(lw.child.pid).toFixed(1)} MB`);

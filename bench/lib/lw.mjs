@@ -52,6 +52,11 @@ export async function startFloor({ core, upstream, log }) {
   return { child, port, base: `http://127.0.0.1:${port}` };
 }
 
+/** `['K=V', …]` (command-line `K=V` pairs) as an environment object for `startLw`'s `extraEnv`. */
+export function envPairs(pairs) {
+  return Object.fromEntries(pairs.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+}
+
 /**
  * The V8 flags the build at `entry` runs its daemon with (`daemon/node-flags.js`: what `lw serve` gets from
  * the launcher's shebang, `npm start` and the systemd unit); none for a build from before that file.
