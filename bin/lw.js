@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=25
 // Runs the compiled CLI when it is built (npm ci runs `prepare` → build), else the TypeScript sources via tsx.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

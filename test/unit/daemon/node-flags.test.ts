@@ -32,7 +32,8 @@ describe('DAEMON_NODE_FLAGS', () => {
 
   it('missingDaemonFlags: given on the command line or in NODE_OPTIONS (either spelling), or missing', () => {
     expect(missingDaemonFlags([...DAEMON_NODE_FLAGS], '')).toEqual([]);
-    expect(missingDaemonFlags([], '--max_semi_space_size=4 --enable-source-maps')).toEqual([]);
+    expect(missingDaemonFlags([], '--max_semi_space_size=4 --heap_growing_percent=25 --enable-source-maps')).toEqual([]);
+    expect(missingDaemonFlags(['--max-semi-space-size=4'], '')).toEqual(['--heap-growing-percent=25']);
     expect(missingDaemonFlags(['--inspect'], '')).toEqual([...DAEMON_NODE_FLAGS]);
     expect(missingDaemonFlags([], '--max-old-space-size=512')).toEqual([...DAEMON_NODE_FLAGS]);
   });
