@@ -7,7 +7,8 @@
  * request of its embedded store's process.
  *
  *   node bench/ab.mjs --variant base=src --variant try=/tmp/lw-try/dist/cli/main.js[,ENV=VALUE…]
- *                     (ENV LW_LOG_LEVEL=info sets that variant's --log-level)
+ *                     (ENV LW_LOG_LEVEL=info sets that variant's --log-level; NODE_ARGS='--a --b' adds
+ *                     node flags after the daemon's own, e.g. NODE_ARGS=--max-semi-space-size=4)
  *        [--kind chat|stream|embed] [--conns 32] [--duration 5] [--rounds 4] [--warmup 5] [--log-level warn]
  *
  * `src` builds the current src/ into <os tmp>/lw-bench-build-<hash> (lib/build.mjs; the path is printed).
@@ -18,6 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clearInterval, setInterval } from 'node:timers';
 import { parseArgs } from 'node:util';
 import { buildPrivate, defaultBuildDir } from './lib/build.mjs';
 import { runLoad } from './lib/load.mjs';
@@ -65,16 +67,18 @@ async function main() {
     const where = head.slice(eq + 1);
     const entry = where === 'src' ? buildPrivate(resolve(HERE, '..'), defaultBuildDir(resolve(HERE, '..')), log) : resolve(where);
     const extraEnv = envPairs(envs);
-    return { name, entry, extraEnv, samples: [] };
+    const nodeArgs = extraEnv.NODE_ARGS ? extraEnv.NODE_ARGS.split(' ').filter(Boolean) : [];
+    delete extraEnv.NODE_ARGS;
+    return { name, entry, extraEnv, nodeArgs, samples: [] };
   });
   const mock = await startMock({ core: 1, log });
   for (const v of variants) {
     const home = join(tmp, v.name);
     mkdirSync(home);
     const logLevel = v.extraEnv.LW_LOG_LEVEL ?? opt['log-level'];
-    v.lw = await startLw({ entry: v.entry, home, core: 0, logLevel, extraEnv: v.extraEnv, log, name: v.name });
+    v.lw = await startLw({ entry: v.entry, home, core: 0, logLevel, extraEnv: v.extraEnv, nodeArgs: v.nodeArgs, log, name: v.name });
     v.key = await configureLw({ entry: v.entry, env: v.lw.env, home, mockBase: mock.base });
-    log(`${v.name}: ${v.entry} ${Object.keys(v.extraEnv).length ? JSON.stringify(v.extraEnv) : ''} ready (pid ${v.lw.child.pid}, start-up ${v.lw.startupMs} ms)`);
+    log(`${v.name}: ${v.entry} ${Object.keys(v.extraEnv).length ? JSON.stringify(v.extraEnv) : ''}${v.nodeArgs.join(' ')} ready (pid ${v.lw.child.pid}, start-up ${v.lw.startupMs} ms)`);
   }
   const kind = opt.kind;
   const load = (v, durationS, name) =>
@@ -97,10 +101,13 @@ async function main() {
     for (const v of order) {
       const c0 = cpuMicros(v.lw.child.pid);
       const s0 = v.lw.storePid ? cpuMicros(v.lw.storePid) : 0;
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssMB(v.lw.child.pid) ?? 0)), 200);
       const res = await load(v, Number(opt.duration), `${v.name}-${r}`);
+      clearInterval(sampler);
       const cpu = cpuMicros(v.lw.child.pid) - c0;
       const store = v.lw.storePid ? (cpuMicros(v.lw.storePid) - s0) / res.ok : null;
-      const s = { rps: res.rps, us: cpu / res.ok, store, rss: rssMB(v.lw.child.pid), errors: res.errors, p50: res.p50, p99: res.p99 };
+      const s = { rps: res.rps, us: cpu / res.ok, store, rss: Math.max(peak, rssMB(v.lw.child.pid) ?? 0), errors: res.errors, p50: res.p50, p99: res.p99 };
       v.samples.push(s);
       log(
         `  round ${r + 1} ${v.name.padEnd(12)} ${Math.round(s.rps).toString().padStart(6)} req/s  ${Math.round(s.us).toString().padStart(5)} µs/req` +

@@ -6,7 +6,7 @@
  * does, runs each phase with wrk, samples RSS every 200 ms, and at each phase's RSS peak reads lw's
  * /metrics (V8 heap spaces, external memory) and /proc/<pid>/smaps_rollup (anonymous vs file-backed).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { clearInterval, setInterval, setTimeout } from 'node:timers';
@@ -17,7 +17,7 @@ import { BODY, configureLw, envPairs, LW_MODELS, PATH, startLw, startMock } from
 import { httpCall, pinSelf, rssMB, stopAll } from './lib/procs.mjs';
 
 const HERE = new URL('.', import.meta.url).pathname;
-const { values: opt } = parseArgs({ options: { phases: { type: 'string', default: 'chat:32,stream:32,embed:32,embed:128' }, seconds: { type: 'string', default: '8' }, 'lw-entry': { type: 'string' }, env: { type: 'string', multiple: true, default: [] } } });
+const { values: opt } = parseArgs({ options: { phases: { type: 'string', default: 'chat:32,stream:32,embed:32,embed:128' }, seconds: { type: 'string', default: '8' }, 'lw-entry': { type: 'string' }, env: { type: 'string', multiple: true, default: [] }, 'node-arg': { type: 'string', multiple: true, default: [] }, 'stdout-file': { type: 'string' } } });
 const log = (m) => process.stderr.write(`${m}\n`);
 const MB = 1024 * 1024;
 
@@ -46,7 +46,11 @@ try {
   const entry = opt['lw-entry'] ? resolve(opt['lw-entry']) : buildPrivate(resolve(HERE, '..'), defaultBuildDir(resolve(HERE, '..')), log);
   const mock = await startMock({ core: 1, log });
   const extraEnv = envPairs(opt.env);
-  const lw = await startLw({ entry, home: tmp, core: 0, log, extraEnv });
+  const lw = await startLw({ entry, home: tmp, core: 0, log, extraEnv, nodeArgs: opt['node-arg'] });
+  if (opt['stdout-file']) {
+    const out = createWriteStream(opt['stdout-file']);
+    lw.child.stdout.on('data', (d) => out.write(d));
+  }
   const key = await configureLw({ entry, env: lw.env, home: tmp, mockBase: mock.base });
   log(`lw pid ${lw.child.pid}, idle RSS ${rssMB(lw.child.pid).toFixed(1)} MB`);
   for (const phase of opt.phases.split(',')) {
