@@ -111,7 +111,7 @@ async function main() {
       v.samples.push(s);
       log(
         `  round ${r + 1} ${v.name.padEnd(12)} ${Math.round(s.rps).toString().padStart(6)} req/s  ${Math.round(s.us).toString().padStart(5)} µs/req` +
-          `${store === null ? '' : ` (+${Math.round(store)} store)`}  p50 ${s.p50.toFixed(2)} ms  RSS ${s.rss?.toFixed(0)} MB${s.errors ? `  errors ${s.errors}` : ''}`,
+          `${store === null ? '' : ` (+${Math.round(store)} store)`}  p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(1)} ms  RSS ${s.rss?.toFixed(0)} MB${s.errors ? `  errors ${s.errors}` : ''}`,
       );
     }
   }
