@@ -19,7 +19,10 @@ interface Seen {
   threw: number;
 }
 
-/** Echoes what it got and which server read it; `/stream` sends three chunks 30 ms apart. */
+/**
+ * Echoes what it got and which server read it; `/stream` sends three chunks 30 ms apart (with non-ASCII
+ * text when the URL says `utf8`); `/fast/parts?n=N` answers `{"a":"x…x"}` (N x's) given as three Buffers.
+ */
 function stubListener(seen: Seen, maxBody = 1024 * 1024): GatewayListener {
   const listener = (req: GatewayRequest, res: GatewayResponse): void => {
     const own = req instanceof FastRequest;
@@ -33,10 +36,15 @@ function stubListener(seen: Seen, maxBody = 1024 * 1024): GatewayListener {
         for (let i = 0; i < 3; i++) {
           await sleep(30);
           if (res.destroyed) return;
-          res.write(`data: ${i}\n\n`);
+          res.write(req.url?.includes('utf8') ? `data: ${i} é✓\n\n` : `data: ${i}\n\n`);
         }
         res.end();
       })();
+      return;
+    }
+    if (req.url?.startsWith('/fast/parts')) {
+      const n = Number(new URL(req.url, 'http://x').searchParams.get('n'));
+      sendJson(res, 200, [Buffer.from('{"a":"'), Buffer.from('x'.repeat(n)), Buffer.from('"}')], []);
       return;
     }
     if (req.url?.startsWith('/bad-header')) {
@@ -150,6 +158,21 @@ describe('GatewayServer', () => {
     let rest = '';
     for (let c = await reader.read(); !c.done; c = await reader.read()) rest += new TextDecoder().decode(c.value);
     expect(rest).toBe('data: 1\n\ndata: 2\n\n');
+  });
+
+  it('sends non-ASCII chunks as UTF-8, with their byte length in the chunk size', async () => {
+    const raw = await rawExchange(port, post('/stream-utf8', '{}', 'Connection: close\r\n'));
+    const body = Buffer.from(raw, 'latin1').toString('utf8');
+    // 'data: 0 é✓\n\n' is 15 bytes (é two, ✓ three): 0xf
+    expect(body).toContain('\r\n\r\nf\r\ndata: 0 é✓\n\n\r\nf\r\ndata: 1 é✓\n\n\r\nf\r\ndata: 2 é✓\n\n\r\n0\r\n\r\n');
+  });
+
+  it('sends an answer given in parts, small (one joined write) and large (a corked writev), byte for byte', async () => {
+    for (const n of [10, 40_000]) {
+      const r = await fetch(`${base}/fast/parts?n=${n}`, { method: 'POST', body: '{}' });
+      expect(r.headers.get('content-length')).toBe(String(n + 8));
+      expect(await r.json()).toEqual({ a: 'x'.repeat(n) });
+    }
   });
 
   it("tells the listener when the client leaves mid-answer ('close' before the end)", async () => {

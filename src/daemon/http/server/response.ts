@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, validateHeaderValue } from 'node:http';
 import type { Socket } from 'node:net';
+import { writePieces, type Piece } from '../joined-write.js';
 
 /** What the fast path needs of a response: met by node:http's ServerResponse and by FastResponse. */
 export interface GatewayResponse {
@@ -68,6 +69,11 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
   /** The header block, built by writeHead and not yet written. */
   private pendingHead: string | null = null;
   private chunked = false;
+  /** `cork()` depth: while above 0, pieces wait in `pending` for the last `uncork()`. */
+  private corks = 0;
+  private pending: Piece[] = [];
+  /** The callback of the response's last piece, once it is in `pending`. */
+  private pendingDone: ((err?: Error | null) => void) | undefined = undefined;
 
   /**
    * `keepAlive`: the connection stays open after this response (`Connection: keep-alive`, with a
@@ -108,8 +114,9 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
 
   flushHeaders(): void {
     if (this.pendingHead === null || this.destroyed) return;
-    this.socket.write(this.pendingHead, 'latin1');
+    this.pending.push(this.pendingHead);
     this.pendingHead = null;
+    if (this.corks === 0) this.flush();
   }
 
   write(chunk: string | Uint8Array): boolean {
@@ -128,11 +135,11 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
   }
 
   cork(): void {
-    this.socket.cork();
+    this.corks++;
   }
 
   uncork(): void {
-    this.socket.uncork();
+    if (this.corks > 0 && --this.corks === 0) this.flush();
   }
 
   /** The socket closed before the response finished (the client went away). */
@@ -143,26 +150,39 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
   }
 
   /**
-   * One corked write: the pending head and, when chunked, the chunk's size line; the chunk; its CRLF or
-   * the last chunk. The last piece of the response carries the callback that finishes it.
+   * Queues the pending head and, when chunked, the chunk's size line; the chunk; its CRLF or the last
+   * chunk; and writes them as one message unless corked. The last piece of the response carries the
+   * callback that finishes it.
    */
   private send(chunk: string | Uint8Array | undefined, last: boolean): boolean {
-    const s = this.socket;
     const size = chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     let prefix = this.pendingHead ?? '';
     this.pendingHead = null;
     if (size > 0 && this.chunked) prefix += `${size.toString(16)}\r\n`;
     const tail = this.chunked ? (last ? (size > 0 ? '\r\n0\r\n\r\n' : LAST_CHUNK) : size > 0 ? CRLF : null) : null;
-    const done = last ? this.onFlushed : undefined;
-    let ok = true;
-    s.cork();
-    if (prefix.length > 0) ok = s.write(prefix, 'latin1', size === 0 && tail === null ? done : undefined);
-    if (size > 0) ok = s.write(chunk!, tail === null ? done : undefined);
-    if (tail !== null) ok = s.write(tail, 'latin1', done);
-    s.uncork();
-    // nothing was left to write: the response is finished as it stands
-    if (last && prefix.length === 0 && size === 0 && tail === null) process.nextTick(this.onFlushed);
-    return ok;
+    const pieces = this.pending;
+    if (prefix.length > 0) pieces.push(prefix);
+    // a string chunk is written as latin1 when it is ASCII (the same bytes), else encoded here
+    if (size > 0) pieces.push(typeof chunk === 'string' && size !== chunk.length ? Buffer.from(chunk, 'utf8') : chunk!);
+    if (tail !== null) pieces.push(tail);
+    if (last) {
+      // nothing was left to write: the response is finished as it stands
+      if (pieces.length === 0) {
+        process.nextTick(this.onFlushed);
+        return true;
+      }
+      this.pendingDone = this.onFlushed;
+    }
+    return this.corks > 0 ? true : this.flush();
+  }
+
+  private flush(): boolean {
+    const pieces = this.pending;
+    if (pieces.length === 0 || this.destroyed) return true;
+    const done = this.pendingDone;
+    this.pending = [];
+    this.pendingDone = undefined;
+    return writePieces(this.socket, pieces, done);
   }
 
   /** The last write reached the kernel: node:http's 'finish', then 'close'. */

@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { writePieces } from '../../http/joined-write.js';
 import { sharedOnread } from '../../http/read-buffer.js';
 import { UpstreamAbortError, UpstreamTransportError } from './errors.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
@@ -125,10 +126,10 @@ export class Connection implements ResponseEvents {
     this.since = Date.now();
     const { socket } = this;
     const body = ex.req.body;
-    socket.cork();
-    socket.write(ex.head, 'latin1');
-    if (body !== null && body.length > 0) socket.write(body);
-    socket.uncork();
+    if (body === null || body.length === 0) writePieces(socket, [ex.head]);
+    // a string body goes as latin1 when it is ASCII (the same bytes), else encoded here
+    else if (typeof body === 'string' && Buffer.byteLength(body) !== body.length) writePieces(socket, [ex.head, Buffer.from(body, 'utf8')]);
+    else writePieces(socket, [ex.head, body]);
     if (ex.paused) socket.pause();
   }
 
