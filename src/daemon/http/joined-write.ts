@@ -9,6 +9,11 @@ import type { Socket } from 'node:net';
 /** A piece of a message: a string of latin1 characters (heads, chunk-size lines) or bytes. */
 export type Piece = string | Uint8Array;
 
+/** Buffer's own latin1 writer (what `buf.write(s, at, 'latin1')` ends in, without its argument checks). */
+interface Latin1Writable {
+  latin1Write(s: string, offset: number): number;
+}
+
 /** Messages up to this many bytes are copied into one buffer. */
 export const JOIN_LIMIT = 16 * 1024;
 
@@ -21,9 +26,10 @@ export function writePieces(socket: Socket, pieces: readonly Piece[], done?: (er
   for (const p of pieces) total += p.length;
   if (total <= JOIN_LIMIT) {
     const buf = Buffer.allocUnsafe(total);
+    const latin1 = buf as unknown as Latin1Writable;
     let at = 0;
     for (const p of pieces) {
-      if (typeof p === 'string') at += buf.write(p, at, 'latin1');
+      if (typeof p === 'string') at += latin1.latin1Write(p, at);
       else {
         buf.set(p, at);
         at += p.length;

@@ -34,16 +34,23 @@ interface StreamHandle {
 
 type SocketInternals = Socket & Record<symbol, unknown> & { _handle?: StreamHandle | null };
 
+/** Where an accepted socket's reads go (see readAcceptedIntoSharedBuffer). */
+export interface AcceptedReads {
+  /** `fn` takes each read from now on; `null` pushes them to the socket's readable side ('data' events). */
+  deliverTo(fn: ((chunk: Buffer) => void) | null): void;
+}
+
 /**
- * Makes an accepted socket read into the shared buffer. Its bytes still reach the socket's readable
- * side (`push`, with node's own backpressure: a full buffer stops reading), so 'data' listeners and a
- * later owner such as node:http see exactly what they would have (net then also stops reading at once on
- * `pause()`, as it does for every `onread` socket). Returns whether it took effect.
+ * Makes an accepted socket read into the shared buffer. With `onBytes`, each read goes straight to it
+ * (no readable-stream bookkeeping and no 'data' event; 'end' and `pause()`/`resume()` still work: net
+ * stops and starts reading at once for such sockets). Without it, or after `deliverTo(null)`, bytes go
+ * through `push()` with node's own backpressure, so 'data' listeners and a later owner such as node:http
+ * see exactly what they would have. Returns null, changing nothing, for a socket of a shape it does not know.
  */
-export function readAcceptedIntoSharedBuffer(socket: Socket): boolean {
+export function readAcceptedIntoSharedBuffer(socket: Socket, onBytes: ((chunk: Buffer) => void) | null = null): AcceptedReads | null {
   const s = socket as SocketInternals;
   const handle = s._handle;
-  if (!handle || typeof handle.useUserBuffer !== 'function') return false;
+  if (!handle || typeof handle.useUserBuffer !== 'function') return null;
   let kBuffer: symbol | undefined;
   let kBufferCb: symbol | undefined;
   for (const sym of Object.getOwnPropertySymbols(s)) {
@@ -51,9 +58,19 @@ export function readAcceptedIntoSharedBuffer(socket: Socket): boolean {
     else if (sym.description === 'kBufferCb') kBufferCb = sym;
   }
   // both fields exist, unset, on every net.Socket of Node 20; anything else is a shape we do not know
-  if (kBuffer === undefined || kBufferCb === undefined || s[kBuffer] !== null || s[kBufferCb] !== null) return false;
+  if (kBuffer === undefined || kBufferCb === undefined || s[kBuffer] !== null || s[kBufferCb] !== null) return null;
+  let target = onBytes;
   s[kBuffer] = READ_BUFFER;
-  s[kBufferCb] = (n: number, buf: Uint8Array): boolean => socket.push(Buffer.from(buf.subarray(0, n)));
+  s[kBufferCb] = (n: number, buf: Uint8Array): boolean => {
+    const chunk = Buffer.from(buf.subarray(0, n));
+    if (target === null) return socket.push(chunk);
+    target(chunk);
+    return true;
+  };
   handle.useUserBuffer(READ_BUFFER);
-  return true;
+  return {
+    deliverTo: (fn) => {
+      target = fn;
+    },
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * Accepted sockets reading into the process's one shared buffer (http/read-buffer.ts): every byte
  * arrives, in order, in chunks a listener may keep; node's backpressure and end-of-stream still hold;
- * node:http can take such a socket over; and a socket of a shape it does not know is left alone.
+ * reads can go straight to a function and back to 'data' events; node:http can take such a socket
+ * over; and a socket of a shape it does not know is left alone.
  */
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
@@ -25,7 +26,7 @@ async function pair(): Promise<{ accepted: Socket; client: Socket; took: boolean
   let took = false;
   const accepted = new Promise<Socket>((resolve) => {
     server = net.createServer({ allowHalfOpen: true }, (s) => {
-      took = readAcceptedIntoSharedBuffer(s);
+      took = readAcceptedIntoSharedBuffer(s) !== null;
       sockets.push(s);
       resolve(s);
     });
@@ -73,6 +74,66 @@ describe('readAcceptedIntoSharedBuffer', () => {
     expect(Buffer.concat(chunks).equals(sent)).toBe(true);
   });
 
+  it('delivers reads straight to a function, then back to data events, with pause and end working', async () => {
+    let accepted!: Socket;
+    const direct: Buffer[] = [];
+    let reads: ReturnType<typeof readAcceptedIntoSharedBuffer> = null;
+    const ready = new Promise<void>((resolve) => {
+      server = net.createServer({ allowHalfOpen: true }, (s) => {
+        accepted = s;
+        sockets.push(s);
+        reads = readAcceptedIntoSharedBuffer(s, (c) => direct.push(c));
+        resolve();
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const client = net.connect((server!.address() as net.AddressInfo).port, '127.0.0.1');
+    sockets.push(client);
+    await ready;
+    const viaData: Buffer[] = [];
+    accepted.on('data', (c: Buffer) => viaData.push(c));
+    client.write('one');
+    await sleep(30);
+    client.write('two');
+    await sleep(30);
+    expect(Buffer.concat(direct).toString()).toBe('onetwo');
+    expect(viaData).toHaveLength(0);
+    // paused: nothing is read until resume
+    accepted.pause();
+    client.write('three');
+    await sleep(50);
+    expect(Buffer.concat(direct).toString()).toBe('onetwo');
+    accepted.resume();
+    await sleep(50);
+    expect(Buffer.concat(direct).toString()).toBe('onetwothree');
+    reads!.deliverTo(null);
+    client.end('four');
+    await once(accepted, 'end');
+    expect(Buffer.concat(viaData).toString()).toBe('four');
+    expect(Buffer.concat(direct).toString()).toBe('onetwothree');
+  });
+
+  it("emits 'end' for a socket read straight to a function, with no 'data' listener", async () => {
+    let accepted!: Socket;
+    const direct: Buffer[] = [];
+    const ready = new Promise<void>((resolve) => {
+      server = net.createServer({ allowHalfOpen: true }, (s) => {
+        accepted = s;
+        sockets.push(s);
+        readAcceptedIntoSharedBuffer(s, (c) => direct.push(c));
+        resolve();
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const client = net.connect((server!.address() as net.AddressInfo).port, '127.0.0.1');
+    sockets.push(client);
+    await ready;
+    const ended = once(accepted, 'end');
+    client.end('bye');
+    await ended;
+    expect(Buffer.concat(direct).toString()).toBe('bye');
+  });
+
   it('hands over to node:http with the bytes already read', async () => {
     const { accepted, client } = await pair();
     const http = createHttpServer((req, res) => {
@@ -107,7 +168,7 @@ describe('readAcceptedIntoSharedBuffer', () => {
     const own = net.connect({ port: (server!.address() as net.AddressInfo).port, host: '127.0.0.1', onread: sharedOnread((c) => got.push(c)) });
     sockets.push(own);
     await once(own, 'connect');
-    expect(readAcceptedIntoSharedBuffer(own)).toBe(false);
-    expect(readAcceptedIntoSharedBuffer(new net.Socket())).toBe(false);
+    expect(readAcceptedIntoSharedBuffer(own)).toBeNull();
+    expect(readAcceptedIntoSharedBuffer(new net.Socket())).toBeNull();
   });
 });

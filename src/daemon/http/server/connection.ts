@@ -7,6 +7,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { readAcceptedIntoSharedBuffer, type AcceptedReads } from '../read-buffer.js';
 import { parseRequestHead, type RequestHead } from './request-head.js';
 import { FastResponse, type ResponseOwner } from './response.js';
 
@@ -66,12 +67,15 @@ export class Connection implements ResponseOwner {
   private gone = false;
   /** Last time a byte arrived or a response finished (ms), for the idle and header deadlines. */
   lastActivity = Date.now();
+  /** Reads come straight to onData from the shared read buffer; null: through 'data' events. */
+  private readonly reads: AcceptedReads | null;
 
   constructor(
     readonly socket: Socket,
     private readonly server: ConnectionServer,
   ) {
-    socket.on('data', this.onData);
+    this.reads = readAcceptedIntoSharedBuffer(socket, this.onData);
+    if (this.reads === null) socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', this.onError);
@@ -183,7 +187,9 @@ export class Connection implements ResponseOwner {
   private detach(): void {
     this.gone = true;
     const s = this.socket;
-    s.off('data', this.onData);
+    // from here on the socket's bytes go to its readable side (node:http, after a hand-over)
+    if (this.reads !== null) this.reads.deliverTo(null);
+    else s.off('data', this.onData);
     s.off('end', this.onEnd);
     s.off('close', this.onClose);
     s.off('drain', this.onDrain);

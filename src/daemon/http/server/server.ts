@@ -10,7 +10,6 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { readAcceptedIntoSharedBuffer } from '../read-buffer.js';
 import { Connection, type ConnectionServer, type FastRequest } from './connection.js';
 import type { RequestHead } from './request-head.js';
 import type { FastResponse } from './response.js';
@@ -122,7 +121,6 @@ export class GatewayServer implements ConnectionServer {
       socket.destroy();
       return;
     }
-    readAcceptedIntoSharedBuffer(socket);
     this.connections.add(new Connection(socket, this));
   }
 
