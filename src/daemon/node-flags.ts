@@ -16,7 +16,7 @@
  * 130–165 MB. A fixed 1.25× keeps it within ~25 MB; the mark-compacts it adds take 5–10 ms every few seconds.
  * It is also what lets the young generation shrink to 4 MB: alone, at embeddings c=128, that promoted
  * enough to grow the old generation to 57 MB (peak 140 MB). Together, A/B at chat c=32, embeddings c=128
- * and stream c=128: CPU per request within the runs' noise (±5%), peak RSS 98–111 MB where the 8 MB
+ * and stream c=128: CPU per request within the runs' noise (±10–20% here), peak RSS 98–111 MB where the 8 MB
  * semi-spaces alone peaked at 109–162 (`bench/rss-probe.mjs`, `bench/ab.mjs`). Unlike
  * `--max-old-space-size` it sets no ceiling a large request could hit. It cannot be given in NODE_OPTIONS
  * (node refuses it there), only on the command line.
