@@ -78,6 +78,17 @@ const CHUNKED =
   '0\r\nx-trailer: 1\r\n\r\n';
 
 describe('ResponseParser', () => {
+  it('lower-cases names and trims values as String#trim does (tabs, spaces, no-break space), and unfolds lines', () => {
+    const { p, seen } = parser();
+    p.execute(Buffer.from('HTTP/1.1 200 OK\r\nX-One:\t\xa0a b \x0b\r\nX-Two: c\r\n  d \r\nContent-Length: 2\r\n\r\nok', 'latin1'));
+    expect(seen.headers).toEqual(['x-one', 'a b', 'x-two', 'c d', 'content-length', '2']);
+    expect(seen.body).toBe('ok');
+    expect(() => parser().p.execute(Buffer.from('HTTP/1.1 200 OK\r\nno colon\r\n\r\n'))).toThrow(UpstreamTransportError);
+    expect(() => parser().p.execute(Buffer.from('HTTP/1.1 200 OK\r\nX :v\r\n\r\n'))).toThrow(UpstreamTransportError);
+    // a colon on a later line does not make a name for this one
+    expect(() => parser().p.execute(Buffer.from('HTTP/1.1 200 OK\r\nbare\r\nX-A: b:c\r\n\r\n'))).toThrow(UpstreamTransportError);
+  });
+
   it('reads a content-length body, lower-cases header names, trims values, keeps the connection', () => {
     const seen = everySplit(CL);
     expect(seen).toMatchObject({ status: 200, body: '{"a":1}', ended: true, reusable: true });

@@ -34,6 +34,8 @@ const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
 const STATUS_LINE = /^HTTP\/1\.[01] \d{3}(?: |$)/;
+/** What `String#trim` removes from a latin1 string: HTAB to CR, space, no-break space (0xA0). */
+const isOws = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 
 function protocolError(message: string): UpstreamTransportError {
   return new UpstreamTransportError('protocol', `invalid HTTP response: ${message}`);
@@ -123,8 +125,10 @@ export class ResponseParser {
 
   /** One head: returns its status; for the final head, sets the framing and emits `head`. */
   private parseHead(text: string): number {
-    const lines = text.split('\r\n');
-    const statusLine = lines[0]!;
+    // lines are found by index, not split: the head is one string and each header costs two slices
+    let lineEnd = text.indexOf('\r\n');
+    if (lineEnd === -1) lineEnd = text.length;
+    const statusLine = lineEnd === text.length ? text : text.slice(0, lineEnd);
     if (!STATUS_LINE.test(statusLine)) throw protocolError(`bad status line ${JSON.stringify(statusLine.slice(0, 40))}`);
     const status = Number(statusLine.slice(9, 12));
     if (status < 100 || status > 599) throw protocolError('bad status code');
@@ -137,20 +141,25 @@ export class ResponseParser {
     let chunked = false;
     let otherCoding = false;
     let connection = '';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const c0 = line.charCodeAt(0);
+    for (let pos = lineEnd + 2; pos < text.length; pos = lineEnd + 2) {
+      lineEnd = text.indexOf('\r\n', pos);
+      if (lineEnd === -1) lineEnd = text.length;
+      const c0 = text.charCodeAt(pos);
       if (c0 === 0x20 || c0 === 0x09) {
         // obsolete line folding: continues the previous value
         if (headers.length === 0) throw protocolError('a folded line before any header');
-        headers[headers.length - 1] += ` ${line.trim()}`;
+        headers[headers.length - 1] += ` ${text.slice(pos, lineEnd).trim()}`;
         continue;
       }
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw protocolError('a header line without a name');
-      const name = line.slice(0, colon).toLowerCase();
-      if (name.charCodeAt(name.length - 1) <= 0x20) throw protocolError('whitespace before a header colon');
-      const value = line.slice(colon + 1).trim();
+      const colon = text.indexOf(':', pos);
+      if (colon <= pos || colon > lineEnd) throw protocolError('a header line without a name');
+      if (text.charCodeAt(colon - 1) <= 0x20) throw protocolError('whitespace before a header colon');
+      const name = text.slice(pos, colon).toLowerCase();
+      let vs = colon + 1;
+      let ve = lineEnd;
+      while (vs < ve && isOws(text.charCodeAt(vs))) vs++;
+      while (ve > vs && isOws(text.charCodeAt(ve - 1))) ve--;
+      const value = text.slice(vs, ve);
       headers.push(name, value);
       switch (name) {
         case 'content-length': {
