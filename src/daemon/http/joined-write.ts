@@ -14,6 +14,14 @@ interface Latin1Writable {
   latin1Write(s: string, offset: number): number;
 }
 
+/**
+ * A UTF-8 string as a piece, given its UTF-8 byte length: the string itself when it is ASCII (its latin1
+ * bytes are the same), else its UTF-8 bytes.
+ */
+export function utf8Piece(s: string, byteLength: number): Piece {
+  return byteLength === s.length ? s : Buffer.from(s, 'utf8');
+}
+
 /** Messages up to this many bytes are copied into one buffer. */
 export const JOIN_LIMIT = 16 * 1024;
 

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, validateHeaderValue } from 'node:http';
 import type { Socket } from 'node:net';
-import { writePieces, type Piece } from '../joined-write.js';
+import { utf8Piece, writePieces, type Piece } from '../joined-write.js';
 
 /** What the fast path needs of a response: met by node:http's ServerResponse and by FastResponse. */
 export interface GatewayResponse {
@@ -162,8 +162,7 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
     const tail = this.chunked ? (last ? (size > 0 ? '\r\n0\r\n\r\n' : LAST_CHUNK) : size > 0 ? CRLF : null) : null;
     const pieces = this.pending;
     if (prefix.length > 0) pieces.push(prefix);
-    // a string chunk is written as latin1 when it is ASCII (the same bytes), else encoded here
-    if (size > 0) pieces.push(typeof chunk === 'string' && size !== chunk.length ? Buffer.from(chunk, 'utf8') : chunk!);
+    if (size > 0) pieces.push(typeof chunk === 'string' ? utf8Piece(chunk, size) : chunk!);
     if (tail !== null) pieces.push(tail);
     if (last) {
       // nothing was left to write: the response is finished as it stands

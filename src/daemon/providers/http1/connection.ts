@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { writePieces } from '../../http/joined-write.js';
+import { writePieces, type Piece } from '../../http/joined-write.js';
 import { sharedOnread } from '../../http/read-buffer.js';
 import { UpstreamAbortError, UpstreamTransportError } from './errors.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
@@ -37,6 +37,8 @@ export class Exchange implements InFlight {
     private readonly pool: ConnectionOwner,
     readonly req: PoolRequest,
     readonly head: string,
+    /** The body as it goes on the wire (http/joined-write.ts); null when there is none. */
+    readonly body: Piece | null,
     readonly handler: ExchangeHandler,
   ) {}
 
@@ -125,11 +127,7 @@ export class Connection implements ResponseEvents {
     this.phase = Phase.Waiting;
     this.since = Date.now();
     const { socket } = this;
-    const body = ex.req.body;
-    if (body === null || body.length === 0) writePieces(socket, [ex.head]);
-    // a string body goes as latin1 when it is ASCII (the same bytes), else encoded here
-    else if (typeof body === 'string' && Buffer.byteLength(body) !== body.length) writePieces(socket, [ex.head, Buffer.from(body, 'utf8')]);
-    else writePieces(socket, [ex.head, body]);
+    writePieces(socket, ex.body === null ? [ex.head] : [ex.head, ex.body]);
     if (ex.paused) socket.pause();
   }
 

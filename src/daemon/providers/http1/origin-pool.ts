@@ -9,6 +9,7 @@
  * received) is sent once more on a new connection: the race every keep-alive client has with an
  * upstream's idle timeout, which must not surface as a 502.
  */
+import { utf8Piece } from '../../http/joined-write.js';
 import { Connection, Exchange, type ConnectionOwner } from './connection.js';
 import { UpstreamTransportError } from './errors.js';
 import type { ExchangeHandler, InFlight, OriginOptions, PoolRequest } from './types.js';
@@ -54,7 +55,8 @@ export class OriginPool implements ConnectionOwner {
   /** Sends one request. Throws `UpstreamTransportError('request')` for a head that cannot be sent. */
   request(req: PoolRequest, handler: ExchangeHandler): InFlight {
     const length = req.body === null ? 0 : typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length;
-    const ex = new Exchange(this, req, requestHead(req, this.host, length), handler);
+    const body = req.body === null || length === 0 ? null : typeof req.body === 'string' ? utf8Piece(req.body, length) : req.body;
+    const ex = new Exchange(this, req, requestHead(req, this.host, length), body, handler);
     if (this.isClosed) {
       ex.finished = true;
       handler.onError(new UpstreamTransportError('closed', 'the upstream client is closed'));
