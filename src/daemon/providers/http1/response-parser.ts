@@ -34,8 +34,6 @@ const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
 const STATUS_LINE = /^HTTP\/1\.[01] \d{3}(?: |$)/;
-/** What `String#trim` removes from a latin1 string: HTAB to CR, space, no-break space (0xA0). */
-const isOws = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 
 function protocolError(message: string): UpstreamTransportError {
   return new UpstreamTransportError('protocol', `invalid HTTP response: ${message}`);
@@ -125,10 +123,10 @@ export class ResponseParser {
 
   /** One head: returns its status; for the final head, sets the framing and emits `head`. */
   private parseHead(text: string): number {
-    // lines are found by index, not split: the head is one string and each header costs two slices
+    // lines are found by index, not split into an array: each header costs a slice for its name and value
     let lineEnd = text.indexOf('\r\n');
     if (lineEnd === -1) lineEnd = text.length;
-    const statusLine = lineEnd === text.length ? text : text.slice(0, lineEnd);
+    const statusLine = text.slice(0, lineEnd);
     if (!STATUS_LINE.test(statusLine)) throw protocolError(`bad status line ${JSON.stringify(statusLine.slice(0, 40))}`);
     const status = Number(statusLine.slice(9, 12));
     if (status < 100 || status > 599) throw protocolError('bad status code');
@@ -155,11 +153,7 @@ export class ResponseParser {
       if (colon <= pos || colon > lineEnd) throw protocolError('a header line without a name');
       if (text.charCodeAt(colon - 1) <= 0x20) throw protocolError('whitespace before a header colon');
       const name = text.slice(pos, colon).toLowerCase();
-      let vs = colon + 1;
-      let ve = lineEnd;
-      while (vs < ve && isOws(text.charCodeAt(vs))) vs++;
-      while (ve > vs && isOws(text.charCodeAt(ve - 1))) ve--;
-      const value = text.slice(vs, ve);
+      const value = text.slice(colon + 1, lineEnd).trim();
       headers.push(name, value);
       switch (name) {
         case 'content-length': {
